@@ -1,0 +1,154 @@
+// Config file → validated, typed, resolved Config. The steps: YAML parse, env expansion,
+// Ajv validation (defaults, unit conversion, every error at once), then route policy resolution.
+import { readFile } from 'node:fs/promises'
+import { Ajv, type ErrorObject, type SchemaValidateFunction } from 'ajv'
+import { parse as parseYaml } from 'yaml'
+import { type Env, expandEnv } from './env.js'
+import {
+  type Config,
+  ConfigSchema,
+  type Method,
+  type RawConfig,
+  type RetryOverride,
+  type RetryPolicy,
+  type Route
+} from './schema.js'
+import { parseDuration, parseSize } from './units.js'
+
+/** Every problem found in a config, each as `path: message`. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const UNIT_HINT: Record<string, string> = {
+  duration: 'must be a duration such as 250ms, 5s, 2m, 1h or an integer number of ms',
+  size: 'must be a size such as 512KiB, 32MiB or an integer number of bytes'
+}
+
+const ajv = new Ajv({
+  allErrors: true,
+  useDefaults: true,
+  coerceTypes: true,
+  verbose: true,
+  strict: true,
+  allowUnionTypes: true
+})
+// Converts a duration or size in place, so that the validated object already holds integers.
+const convertUnit: SchemaValidateFunction = (kind: 'duration' | 'size', data: unknown, _schema, ctx) => {
+  try {
+    const value = kind === 'duration' ? parseDuration(data as string | number) : parseSize(data as string | number)
+    if (ctx !== undefined) (ctx.parentData as Record<string | number, unknown>)[ctx.parentDataProperty] = value
+    return true
+  } catch {
+    convertUnit.errors = [{ keyword: 'x-unit', message: UNIT_HINT[kind], params: { kind } }]
+    return false
+  }
+}
+ajv.addKeyword({ keyword: 'x-unit', modifying: true, errors: true, validate: convertUnit })
+const validate = ajv.compile<RawConfig>(ConfigSchema)
+
+export interface LoadOptions {
+  env?: Env
+}
+
+/** Reads and validates a config file; throws ConfigError naming every bad field. */
+export async function loadConfigFile(path: string, options: LoadOptions = {}): Promise<Config> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError([`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`])
+  }
+  let parsed: unknown
+  try {
+    parsed = parseYaml(text) ?? {}
+  } catch (err) {
+    throw new ConfigError([`${path}: is not valid YAML (${(err as Error).message.split('\n')[0]})`])
+  }
+  return resolveConfig(parsed, options)
+}
+
+/** Validates an already parsed config document (the file's content, before env expansion). */
+export function resolveConfig(document: unknown, { env = process.env }: LoadOptions = {}): Config {
+  const data = expandEnv(document, env)
+  if (!validate(data)) throw new ConfigError(formatErrors(validate.errors ?? []))
+  const raw = data as RawConfig
+  const problems = checkConsistency(raw)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return { ...raw, routes: raw.routes.map((route) => resolveRoute(route, raw.retry)) }
+}
+
+function resolveRoute(route: RawConfig['routes'][number], base: RetryPolicy): Route {
+  const methods: Method[] = Array.isArray(route.method) ? route.method : [route.method]
+  return { name: route.name, methods, path: route.path, policy: mergePolicy(base, route.retry) }
+}
+
+export function mergePolicy(base: RetryPolicy, override: RetryOverride = {}): RetryPolicy {
+  return {
+    ...base,
+    ...override,
+    backoff: { ...base.backoff, ...override.backoff },
+    retryAfter: { ...base.retryAfter, ...override.retryAfter },
+    budget: { ...base.budget, ...override.budget }
+  } as RetryPolicy
+}
+
+/** Rules that span several keys, which a schema cannot say. */
+function checkConsistency(raw: RawConfig): string[] {
+  const problems: string[] = []
+  const seen = new Set<string>()
+  raw.routes.forEach((route, index) => {
+    if (route.name === 'default') problems.push(`routes[${index}].name: "default" is reserved for unmatched requests`)
+    if (seen.has(route.name)) problems.push(`routes[${index}].name: duplicate route name "${route.name}"`)
+    seen.add(route.name)
+  })
+  const policies: Array<[string, RetryPolicy]> = [
+    ['retry', raw.retry],
+    ...raw.routes.map((route, index): [string, RetryPolicy] => [
+      `routes[${index}].retry`,
+      mergePolicy(raw.retry, route.retry)
+    ])
+  ]
+  for (const [path, policy] of policies) {
+    if (policy.perTryTimeout > policy.timeout) problems.push(`${path}.perTryTimeout: must not exceed timeout`)
+    if (policy.backoff.base > policy.backoff.max) problems.push(`${path}.backoff.base: must not exceed backoff.max`)
+  }
+  if (raw.idempotency.store.lockTtl < 1000) problems.push('idempotency.store.lockTtl: must be at least 1s')
+  return problems
+}
+
+/** `/routes/2/retry/maxAttempts` → `routes[2].retry.maxAttempts`. */
+export function formatPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === '' ? part : `${path}.${part}`), '')
+}
+
+function formatErrors(errors: ErrorObject[]): string[] {
+  // A failed anyOf also reports each branch; the anyOf's own line (with the schema's description) says it better.
+  const unions = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath))
+  const lines = errors
+    .filter((e) => e.keyword === 'anyOf' || ![...unions].some((path) => e.instancePath.startsWith(path)))
+    .map((e) => {
+      if (e.keyword === 'additionalProperties') {
+        const key = (e.params as { additionalProperty: string }).additionalProperty
+        return `${formatPath(`${e.instancePath}/${key}`) || key}: unknown key`
+      }
+      if (e.keyword === 'required') {
+        const key = (e.params as { missingProperty: string }).missingProperty
+        return `${formatPath(`${e.instancePath}/${key}`)}: is required`
+      }
+      const path = formatPath(e.instancePath) || '(root)'
+      if (e.keyword === 'anyOf') return `${path}: must be ${(e.parentSchema as { description?: string }).description}`
+      if (e.keyword === 'enum') {
+        return `${path}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+      }
+      return `${path}: ${e.message}`
+    })
+  return [...new Set(lines)]
+}
