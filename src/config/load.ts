@@ -115,6 +115,9 @@ function checkConsistency(raw: RawConfig): string[] {
   for (const [path, policy] of policies) {
     if (policy.perTryTimeout > policy.timeout) problems.push(`${path}.perTryTimeout: must not exceed timeout`)
     if (policy.backoff.base > policy.backoff.max) problems.push(`${path}.backoff.base: must not exceed backoff.max`)
+    // Linkerd's and Finagle's range for a budget's time-to-live.
+    if (policy.budget.window < 1000 || policy.budget.window > 60_000)
+      problems.push(`${path}.budget.window: must be 1s to 60s`)
   }
   if (raw.idempotency.store.lockTtl < 1000) problems.push('idempotency.store.lockTtl: must be at least 1s')
   return problems

@@ -34,11 +34,7 @@ const Method = choice(METHODS, { description: 'an HTTP method' })
 export const RETRY_ERRORS = ['connect-failure', 'reset', 'timeout'] as const
 // Other 4xx mean the request itself is wrong: repeating it cannot help, so they are not listed.
 const RetryOn = Type.Union(
-  [
-    choice(RETRY_ERRORS, { description: 'a failure' }),
-    Type.Literal(429),
-    Type.Integer({ minimum: 500, maximum: 599 })
-  ],
+  [choice(RETRY_ERRORS, { description: 'a failure' }), Type.Literal(429), Type.Integer({ minimum: 500, maximum: 599 })],
   { description: 'connect-failure, reset, timeout, 429 or a status code 500-599' }
 )
 

@@ -1,0 +1,194 @@
+// buildApp(config, deps): the proxy and admin servers, wired in request order:
+// target check → route match → body limit → body read → forward (key, retries, response).
+// Only server.ts listens and handles signals.
+import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController
+} from 'fastify'
+import type { DestinationStream, Logger } from 'pino'
+import { Registry } from 'prom-client'
+import type { Dispatcher } from 'undici'
+import { buildAdmin, type Lifecycle } from './admin.js'
+import type { Config } from './config/schema.js'
+import { PROBLEM_CONTENT_TYPE, SidecarError, toProblem } from './errors.js'
+import { Events } from './observe/events.js'
+import { createLogger, observeLogs } from './observe/logging.js'
+import { observeMetrics } from './observe/metrics.js'
+import { readBody } from './proxy/body.js'
+import { createForwarder } from './proxy/forward.js'
+import { requestIdFrom } from './proxy/request-id.js'
+import { compileRoutes } from './proxy/routes.js'
+import './proxy/state.js'
+import { checkTarget, splitTarget, upstreamBase } from './proxy/target.js'
+import { RetryBudget } from './retry/budget.js'
+import { createAgent } from './upstream/agent.js'
+import { VERSION } from './version.js'
+
+export interface AppDeps {
+  /** Metrics registry; a fresh one by default. */
+  registry?: Registry
+  /** Where log lines go (stdout by default). */
+  logDestination?: DestinationStream
+  /** Upstream dispatcher; the one keep-alive Agent by default. */
+  dispatcher?: Dispatcher
+  random?: () => number
+  /** Monotonic clock in ms. */
+  now?: () => number
+}
+
+export interface Sidecar {
+  proxy: FastifyInstance
+  admin: FastifyInstance
+  events: Events
+  registry: Registry
+  lifecycle: Lifecycle
+  logger: Logger
+  /** Closes both servers and the upstream connections. */
+  close(): Promise<void>
+}
+
+const ROUTED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+const kOriginalUrl = Symbol('originalUrl')
+type MarkedRequest = IncomingMessage & { [kOriginalUrl]?: string }
+
+export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
+  const registry = deps.registry ?? new Registry()
+  const logger = createLogger(config.log.level, deps.logDestination)
+  const events = new Events()
+  const lifecycle: Lifecycle = { state: 'starting' }
+  const now = deps.now ?? (() => performance.now())
+  const dispatcher = deps.dispatcher ?? createAgent(config.upstream)
+  observeMetrics(registry, events, { routes: config.routes.map((route) => route.name), version: VERSION })
+  observeLogs(logger, events)
+
+  const matchRoute = compileRoutes(config.routes, config.retry)
+  const budgets = new Map(
+    [...config.routes.map((route) => [route.name, route.policy] as const), ['default', config.retry] as const].map(
+      ([name, policy]) => [name, new RetryBudget(policy.budget, now)]
+    )
+  )
+
+  const proxy = Fastify({
+    loggerInstance: logger.child({ server: 'proxy' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
+    bodyLimit: config.listen.bodyLimit,
+    // Absolute-form targets (`GET http://other.host/`) must be caught before routing.
+    rewriteUrl: (req: MarkedRequest) => {
+      const url = req.url ?? '/'
+      if (url.startsWith('/')) return url
+      req[kOriginalUrl] = url
+      return '/'
+    }
+  })
+  // Node drops CONNECT silently unless someone answers it.
+  proxy.server.on('connect', (_req: IncomingMessage, socket: Socket) => answerConnect(socket))
+
+  proxy.decorateRequest('sidecar', null as never)
+  proxy.removeAllContentTypeParsers()
+  proxy.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage) =>
+    readBody(payload, { maxBuffered: request.sidecar.route.policy.maxBufferedBody, bodyLimit: config.listen.bodyLimit })
+  )
+
+  proxy.addHook('onRequest', async (request) => {
+    const url = (request.raw as MarkedRequest)[kOriginalUrl] ?? request.url
+    const target = splitTarget(url)
+    const route = matchRoute(request.method, target.path)
+    request.sidecar = {
+      route,
+      budget: budgets.get(route.name) as RetryBudget,
+      target,
+      started: now(),
+      attempts: 0,
+      outcome: 'rejected'
+    }
+    const problem = checkTarget(url)
+    if (problem !== null) throw new SidecarError(problem)
+    const length = Number(request.headers['content-length'] ?? 0)
+    if (length > config.listen.bodyLimit) throw new SidecarError('request_too_large')
+  })
+  proxy.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    reply.header('x-sidecar-attempts', String(request.sidecar?.attempts ?? 0))
+    const key = request.sidecar?.idempotencyKey
+    if (key !== undefined) reply.header(config.idempotency.header, key)
+  })
+  proxy.addHook('onResponse', async (request, reply) => {
+    const state = request.sidecar
+    if (state === null) return
+    events.emit('response', {
+      route: state.route.name,
+      requestId: request.id,
+      method: request.method,
+      path: state.target.path,
+      status: reply.statusCode,
+      outcome: reply.raw.writableFinished ? state.outcome : 'aborted',
+      durationMs: now() - state.started,
+      attempts: state.attempts,
+      ...(state.idempotencyKey === undefined ? {} : { idempotencyKey: state.idempotencyKey })
+    })
+  })
+  proxy.setErrorHandler((error: FastifyError, request, reply) => sendProblem(request, reply, toSidecarError(error)))
+  proxy.setNotFoundHandler((request, reply) => sendProblem(request, reply, new SidecarError('method_not_allowed')))
+
+  const forward = createForwarder({
+    config,
+    dispatcher,
+    upstream: upstreamBase(config.upstream.url),
+    events,
+    now,
+    random: deps.random ?? Math.random
+  })
+  // The proxy port reserves no path of its own: every path is forwarded.
+  proxy.route({ method: ROUTED_METHODS, url: '/', handler: forward })
+  proxy.route({ method: ROUTED_METHODS, url: '/*', handler: forward })
+
+  const admin = buildAdmin(registry, lifecycle, logger)
+
+  return {
+    proxy,
+    admin,
+    events,
+    registry,
+    lifecycle,
+    logger,
+    async close() {
+      // The proxy first: the admin server keeps answering /readyz (503) while requests drain.
+      await proxy.close()
+      await admin.close()
+      await dispatcher.close()
+    }
+  }
+}
+
+function toSidecarError(error: FastifyError): SidecarError {
+  if (error instanceof SidecarError) return error
+  if (error.statusCode === 413) return new SidecarError('request_too_large', undefined, { cause: error })
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new SidecarError('bad_request', error.message, { cause: error })
+  }
+  return new SidecarError('internal_error', undefined, { cause: error })
+}
+
+function sendProblem(request: FastifyRequest, reply: FastifyReply, error: SidecarError) {
+  if (error.status >= 500 && error.code === 'internal_error') request.log.error({ err: error.cause }, 'internal error')
+  reply.code(error.status).headers(error.headers).type(PROBLEM_CONTENT_TYPE)
+  if (error.code === 'request_too_large') reply.header('connection', 'close')
+  return reply.send(JSON.stringify(toProblem(error, request.id)))
+}
+
+function answerConnect(socket: Socket) {
+  const body = JSON.stringify(
+    toProblem(new SidecarError('method_not_allowed', 'CONNECT is not supported: the sidecar is not a tunnel'))
+  )
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  )
+}

@@ -1,0 +1,68 @@
+// pino JSON lines on stdout. No body is ever logged and no header is logged by default; the
+// redaction paths below are fixed in code (never from input) as a second line of defence in
+// case a serializer or an error ever carries headers.
+import { type DestinationStream, type Logger, pino } from 'pino'
+import type { Config } from '../config/schema.js'
+import type { Events } from './events.js'
+
+const SECRET_HEADERS = ['x-api-key', 'authorization', 'cookie', 'set-cookie', 'proxy-authorization']
+export const REDACT_PATHS = SECRET_HEADERS.flatMap((name) => [
+  `req.headers["${name}"]`,
+  `res.headers["${name}"]`,
+  `headers["${name}"]`,
+  `request.headers["${name}"]`
+])
+
+export function createLogger(level: Config['log']['level'], destination?: DestinationStream): Logger {
+  const options = {
+    level,
+    base: { service: 'didit-sidecar' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Errors keep message, type, code and stack; nothing else they might carry.
+    serializers: { err: pino.stdSerializers.err }
+  }
+  return destination === undefined ? pino(options) : pino(options, destination)
+}
+
+/** One info line per completed request, one debug line per attempt and per retry decision. */
+export function observeLogs(logger: Logger, events: Events): void {
+  events.on('response', (e) =>
+    logger.info(
+      {
+        reqId: e.requestId,
+        method: e.method,
+        route: e.route,
+        path: e.path,
+        status: e.status,
+        outcome: e.outcome,
+        attempts: e.attempts,
+        idempotencyKey: e.idempotencyKey,
+        durationMs: Math.round(e.durationMs * 10) / 10
+      },
+      'request completed'
+    )
+  )
+  events.on('attempt', (e) =>
+    logger.debug(
+      {
+        reqId: e.requestId,
+        route: e.route,
+        attempt: e.attempt,
+        result: e.result,
+        durationMs: Math.round(e.durationMs * 10) / 10
+      },
+      'upstream attempt'
+    )
+  )
+  events.on('retry', (e) =>
+    logger.debug(
+      { reqId: e.requestId, route: e.route, attempt: e.attempt, reason: e.reason, waitMs: e.waitMs },
+      'retrying'
+    )
+  )
+  events.on('retrySkipped', (e) =>
+    logger.debug({ reqId: e.requestId, route: e.route, reason: e.reason }, 'retry skipped')
+  )
+  events.on('budgetExhausted', (e) => logger.debug({ reqId: e.requestId, route: e.route }, 'retry budget exhausted'))
+  events.on('idempotency', (e) => logger.debug({ reqId: e.requestId, route: e.route, result: e.result }, 'idempotency'))
+}

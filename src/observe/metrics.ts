@@ -1,0 +1,100 @@
+// Prometheus metrics, observed from events on an injected registry (tests get a fresh one).
+// The only module that imports prom-client. Labels are bounded: route names come from the
+// config, results are status codes or failure names, methods are the few that are routed.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client'
+import type { Events } from './events.js'
+
+const PREFIX = 'didit_sidecar_'
+// Seconds; Didit's slow endpoints (proof of address, AML, PDF) take up to about two minutes.
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+
+export interface MetricsOptions {
+  routes: readonly string[]
+  version: string
+}
+
+export function observeMetrics(registry: Registry, events: Events, options: MetricsOptions): void {
+  collectDefaultMetrics({ register: registry })
+  const registers = [registry]
+
+  const build = new Gauge({
+    name: `${PREFIX}build_info`,
+    help: 'Version of the running sidecar',
+    labelNames: ['version'],
+    registers
+  })
+  build.set({ version: options.version }, 1)
+
+  const requests = new Counter({
+    name: `${PREFIX}requests_total`,
+    help: 'Requests answered to clients, by final status code and outcome',
+    labelNames: ['route', 'method', 'code', 'outcome'],
+    registers
+  })
+  const requestDuration = new Histogram({
+    name: `${PREFIX}request_duration_seconds`,
+    help: 'Time from request to the end of the response, every attempt and wait included',
+    labelNames: ['route', 'method', 'outcome'],
+    buckets: DURATION_BUCKETS,
+    registers
+  })
+  const attempts = new Counter({
+    name: `${PREFIX}upstream_attempts_total`,
+    help: 'Upstream attempts, by status code or failure (connect-failure, reset, timeout, tls, other)',
+    labelNames: ['route', 'result'],
+    registers
+  })
+  const attemptDuration = new Histogram({
+    name: `${PREFIX}upstream_attempt_duration_seconds`,
+    help: 'Time from sending an attempt to its response head or failure',
+    labelNames: ['route', 'result'],
+    buckets: DURATION_BUCKETS,
+    registers
+  })
+  const retries = new Counter({
+    name: `${PREFIX}retries_total`,
+    help: 'Retries started, by the condition that caused them',
+    labelNames: ['route', 'reason'],
+    registers
+  })
+  const skipped = new Counter({
+    name: `${PREFIX}retries_skipped_total`,
+    help: 'Retryable failures not retried: body_too_large, deadline, retry_after, client_gone',
+    labelNames: ['route', 'reason'],
+    registers
+  })
+  const budgetExhausted = new Counter({
+    name: `${PREFIX}retry_budget_exhausted_total`,
+    help: "Retries refused by the route's retry budget",
+    labelNames: ['route'],
+    registers
+  })
+  const keys = new Counter({
+    name: `${PREFIX}idempotency_keys_total`,
+    help: 'Idempotency keys on forwarded requests, by source (client or generated)',
+    labelNames: ['route', 'source'],
+    registers
+  })
+  const idempotency = new Counter({
+    name: `${PREFIX}idempotency_total`,
+    help: 'Idempotency store decisions: new, replayed, coalesced, conflict, mismatch, store_error',
+    labelNames: ['route', 'result'],
+    registers
+  })
+  // Zero series for every route, so that rate() and absence alerts work before the first event.
+  for (const route of [...options.routes, 'default']) budgetExhausted.inc({ route }, 0)
+
+  events.on('attempt', (e) => {
+    attempts.inc({ route: e.route, result: e.result })
+    attemptDuration.observe({ route: e.route, result: e.result }, e.durationMs / 1000)
+  })
+  events.on('retry', (e) => retries.inc({ route: e.route, reason: e.reason }))
+  events.on('retrySkipped', (e) => skipped.inc({ route: e.route, reason: e.reason }))
+  events.on('budgetExhausted', (e) => budgetExhausted.inc({ route: e.route }))
+  events.on('idempotencyKey', (e) => keys.inc({ route: e.route, source: e.source }))
+  events.on('idempotency', (e) => idempotency.inc({ route: e.route, result: e.result }))
+  events.on('response', (e) => {
+    requests.inc({ route: e.route, method: e.method, code: String(e.status), outcome: e.outcome })
+    requestDuration.observe({ route: e.route, method: e.method, outcome: e.outcome }, e.durationMs / 1000)
+  })
+}

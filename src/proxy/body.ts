@@ -1,0 +1,49 @@
+// The request body, read before the first attempt so that every attempt sends the same bytes.
+// Up to the route's `maxBufferedBody` it is buffered (replayable); beyond, what was read and the
+// rest of the stream go upstream once (Envoy and Linkerd give up retries past their buffer too).
+// `bodyLimit` is enforced while reading, in both modes, without destroying the client's socket,
+// so the client still gets its 413.
+import { Readable } from 'node:stream'
+import { SidecarError } from '../errors.js'
+
+export type RequestBody = { kind: 'buffered'; bytes: Buffer } | { kind: 'streamed'; stream: Readable }
+
+export interface BodyLimits {
+  maxBuffered: number
+  bodyLimit: number
+}
+
+export async function readBody(payload: Readable, limits: BodyLimits): Promise<RequestBody> {
+  const chunks = payload[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const buffered: Buffer[] = []
+  let total = 0
+  for (;;) {
+    const next = await nextChunk(chunks)
+    if (next.done) return { kind: 'buffered', bytes: Buffer.concat(buffered, total) }
+    total += next.value.length
+    if (total > limits.bodyLimit) throw new SidecarError('request_too_large')
+    buffered.push(next.value)
+    if (total > limits.maxBuffered)
+      return { kind: 'streamed', stream: Readable.from(rest(buffered, chunks, total, limits)) }
+  }
+}
+
+async function* rest(head: Buffer[], chunks: AsyncIterator<Buffer>, read: number, limits: BodyLimits) {
+  yield* head
+  let total = read
+  for (;;) {
+    const next = await nextChunk(chunks)
+    if (next.done) return
+    total += next.value.length
+    if (total > limits.bodyLimit) throw new SidecarError('request_too_large')
+    yield next.value
+  }
+}
+
+async function nextChunk(chunks: AsyncIterator<Buffer>): Promise<IteratorResult<Buffer>> {
+  try {
+    return await chunks.next()
+  } catch (cause) {
+    throw new SidecarError('client_aborted', undefined, { cause })
+  }
+}

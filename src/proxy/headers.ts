@@ -1,0 +1,66 @@
+// Header rules of a forwarding proxy (RFC 9110 §7.6.1): hop-by-hop headers, and those named in
+// `Connection`, stop here in both directions. `host` comes from the upstream origin; `expect` was
+// answered by this server; undici refuses `transfer-encoding`, `keep-alive`, `upgrade` and `expect`.
+import type { IncomingHttpHeaders } from 'node:http'
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings'
+])
+/** Request headers the sidecar sets itself or that describe this hop only. */
+const REQUEST_OWN = new Set(['host', 'expect', 'content-length'])
+
+function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const joined = Array.isArray(value) ? value.join(',') : (value ?? '')
+  return new Set(
+    joined
+      .split(',')
+      .map((token) => token.trim().toLowerCase())
+      .filter((token) => token !== '')
+  )
+}
+
+export interface OutboundOptions {
+  /** Headers the sidecar sets, replacing any incoming value (lower-case names). */
+  set: Record<string, string>
+  /** Keep the client's content-length (a streamed body); buffered bodies get theirs from undici. */
+  keepContentLength: boolean
+}
+
+/** Outgoing request headers as a flat [name, value, ...] list, keeping repeated headers and their order. */
+export function outboundHeaders(rawHeaders: readonly string[], options: OutboundOptions): string[] {
+  const connection: string[] = []
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() === 'connection') connection.push(rawHeaders[i + 1] as string)
+  }
+  const named = connectionTokens(connection)
+  const out: string[] = []
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string
+    const lower = name.toLowerCase()
+    if (HOP_BY_HOP.has(lower) || named.has(lower) || lower in options.set) continue
+    if (REQUEST_OWN.has(lower) && !(lower === 'content-length' && options.keepContentLength)) continue
+    out.push(name, rawHeaders[i + 1] as string)
+  }
+  for (const [name, value] of Object.entries(options.set)) out.push(name, value)
+  return out
+}
+
+/** Response headers to copy to the client, without hop-by-hop ones. */
+export function inboundHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const named = connectionTokens(headers.connection)
+  const out: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue
+    out[name] = value
+  }
+  return out
+}

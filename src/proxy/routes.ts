@@ -1,0 +1,35 @@
+// Route matching: method + path → the configured route, first match wins; unmatched requests
+// use the default policy under the name `default`. Paths match segment by segment; `:name`
+// matches one non-empty segment. Matching is on the raw path, as received.
+import type { Method, RetryPolicy, Route } from '../config/schema.js'
+
+export interface MatchedRoute {
+  name: string
+  policy: RetryPolicy
+}
+
+export type RouteMatcher = (method: string, path: string) => MatchedRoute
+
+export function compileRoutes(routes: readonly Route[], fallback: RetryPolicy): RouteMatcher {
+  const compiled = routes.map((route) => ({
+    methods: new Set<string>(route.methods),
+    segments: route.path.split('/'),
+    match: { name: route.name, policy: route.policy }
+  }))
+  const unmatched: MatchedRoute = { name: 'default', policy: fallback }
+  return (method, path) => {
+    const segments = path.split('/')
+    const found = compiled.find((route) => route.methods.has(method) && samePath(route.segments, segments))
+    return found?.match ?? unmatched
+  }
+}
+
+function samePath(pattern: readonly string[], segments: readonly string[]): boolean {
+  if (pattern.length !== segments.length) return false
+  return pattern.every((part, index) => {
+    const segment = segments[index] as string
+    return part.startsWith(':') ? segment.length > 0 : part === segment
+  })
+}
+
+export type { Method }

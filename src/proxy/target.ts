@@ -1,0 +1,31 @@
+// The request target as the client sent it, checked before anything else looks at it.
+// Only origin-form (`/path?query`) is accepted. The path is never parsed with `new URL(path, base)`,
+// which would let `//other.host/x` replace the upstream host; it is appended to the upstream as is.
+import type { ProblemCode } from '../errors.js'
+
+export interface Target {
+  path: string // as received, percent-encoding untouched
+  query: string // including the leading '?', or ''
+}
+
+export function splitTarget(url: string): Target {
+  const mark = url.indexOf('?')
+  return mark === -1 ? { path: url, query: '' } : { path: url.slice(0, mark), query: url.slice(mark) }
+}
+
+/** Why a target is refused, or null. Dot-segments are refused (not resolved) so that no request borrows another route's policy. */
+export function checkTarget(url: string): ProblemCode | null {
+  if (!url.startsWith('/')) return 'invalid_request_target'
+  const { path } = splitTarget(url)
+  for (const segment of path.split('/')) {
+    const decoded = segment.replace(/%2e/gi, '.')
+    if (decoded === '.' || decoded === '..') return 'invalid_path'
+  }
+  return null
+}
+
+/** The upstream URL's origin and path prefix (without a trailing slash), parsed once at startup. */
+export function upstreamBase(url: string): { origin: string; prefix: string } {
+  const parsed = new URL(url)
+  return { origin: parsed.origin, prefix: parsed.pathname.replace(/\/+$/, '') }
+}

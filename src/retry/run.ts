@@ -1,0 +1,113 @@
+// The one loop that sends and sleeps. Every decision in it is a pure function from a sibling
+// module (classify, backoff, wait, budget); every observation is an event. The deadline covers
+// all attempts and waits (gRPC, Envoy's route timeout); no attempt starts at or after it.
+import type { RetryPolicy } from '../config/schema.js'
+import { SidecarError } from '../errors.js'
+import type { Events, Outcome } from '../observe/events.js'
+import type { AttemptResult } from '../upstream/attempt.js'
+import { backoffDelay } from './backoff.js'
+import type { RetryBudget } from './budget.js'
+import { classify, isIdempotent } from './classify.js'
+import { parseRetryAfter } from './retry-after.js'
+import { planWait } from './wait.js'
+
+export interface RunInput {
+  route: string
+  requestId: string
+  method: string
+  policy: RetryPolicy
+  /** False when the body was streamed: it cannot be sent twice. */
+  replayable: boolean
+  /** Sends attempt number `attempt` with the given per-try timeout (ms). */
+  send(attempt: number, perTryTimeout: number): Promise<AttemptResult>
+  /** True once the client has gone: no point in retrying for nobody. */
+  clientGone(): boolean
+}
+
+export interface RunDeps {
+  budget: RetryBudget
+  events: Events
+  /** Monotonic ms, for deadlines and durations. */
+  now(): number
+  /** Wall-clock ms, for Retry-After dates. */
+  wallClock(): number
+  random(): number
+  sleep(ms: number): Promise<void>
+}
+
+export type RunResult =
+  | { kind: 'response'; response: Extract<AttemptResult, { kind: 'response' }>; attempts: number; outcome: Outcome }
+  | { kind: 'error'; error: SidecarError; attempts: number; outcome: Outcome }
+
+const FAILURE_PROBLEMS = {
+  'connect-failure': 'upstream_unreachable',
+  reset: 'upstream_reset',
+  timeout: 'upstream_timeout',
+  tls: 'upstream_tls_error',
+  other: 'upstream_unreachable'
+} as const
+
+export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<RunResult> {
+  const { policy, route, requestId } = input
+  const { events } = deps
+  const deadline = deps.now() + policy.timeout
+  const idempotent = isIdempotent(input.method, policy.idempotent)
+  deps.budget.deposit()
+  let previousWait = 0
+
+  for (let attempt = 1; ; attempt++) {
+    const started = deps.now()
+    const result = await input.send(attempt, Math.min(policy.perTryTimeout, deadline - started))
+    const outcome =
+      result.kind === 'response'
+        ? ({ kind: 'response', status: result.status } as const)
+        : ({ kind: 'error', failure: result.failure } as const)
+    const verdict = classify(outcome, { on: policy.on, idempotent })
+    events.emit('attempt', { route, requestId, attempt, result: verdict.reason, durationMs: deps.now() - started })
+
+    const finish = (ended: Outcome): RunResult => final(result, attempt, ended)
+    if (!verdict.retryable)
+      return finish(verdict.safety === 'final' && result.kind === 'response' ? 'completed' : 'not_retryable')
+    if (attempt >= policy.maxAttempts) return finish('exhausted')
+    if (!input.replayable) {
+      events.emit('retrySkipped', { route, requestId, reason: 'body_too_large' })
+      return finish('body_too_large')
+    }
+    if (input.clientGone()) {
+      events.emit('retrySkipped', { route, requestId, reason: 'client_gone' })
+      return finish('aborted')
+    }
+    const retryAfter =
+      result.kind === 'response' && (result.status === 429 || result.status === 503)
+        ? parseRetryAfter(result.headers['retry-after'], deps.wallClock())
+        : null
+    const plan = planWait({
+      backoff: backoffDelay(attempt, previousWait, policy.backoff, deps.random),
+      retryAfter,
+      honourRetryAfter: policy.retryAfter.honour,
+      retryAfterMax: policy.retryAfter.max,
+      now: deps.now(),
+      deadline
+    })
+    if ('giveUp' in plan) {
+      const reason = plan.giveUp === 'deadline' ? 'deadline' : 'retry_after'
+      events.emit('retrySkipped', { route, requestId, reason })
+      return finish(reason)
+    }
+    if (!deps.budget.withdraw()) {
+      events.emit('budgetExhausted', { route, requestId })
+      return finish('budget')
+    }
+    events.emit('retry', { route, requestId, attempt, reason: verdict.reason, waitMs: plan.wait })
+    // Free the connection before waiting; the discarded answer is never seen by the client.
+    if (result.kind === 'response') await result.body.dump().catch(() => undefined)
+    await deps.sleep(plan.wait)
+    previousWait = plan.wait
+  }
+}
+
+function final(result: AttemptResult, attempts: number, outcome: Outcome): RunResult {
+  if (result.kind === 'response') return { kind: 'response', response: result, attempts, outcome }
+  const code = FAILURE_PROBLEMS[result.failure]
+  return { kind: 'error', error: new SidecarError(code, undefined, { cause: result.error }), attempts, outcome }
+}

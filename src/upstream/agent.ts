@@ -1,0 +1,15 @@
+// The one undici Agent behind all upstream traffic: keep-alive, bounded connections, and TLS
+// verification always on. Node's default CA store applies, so a private CA is added with
+// NODE_EXTRA_CA_CERTS. (@fastify/reply-from would default `rejectUnauthorized` to false.)
+import { Agent } from 'undici'
+import type { Config } from '../config/schema.js'
+
+export function createAgent(upstream: Config['upstream']): Agent {
+  return new Agent({
+    connections: upstream.connections,
+    connect: { timeout: upstream.connectTimeout, rejectUnauthorized: true },
+    // Per-try timeouts are the retry engine's; undici's own header timer only backs them up.
+    headersTimeout: 0,
+    bodyTimeout: 0
+  })
+}

@@ -1,0 +1,67 @@
+// One upstream attempt: send, wait for the response head under the per-try timeout, and name
+// what happened. The body of a response is left unread for the caller.
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import { SidecarError } from '../errors.js'
+import type { Failure } from '../retry/classify.js'
+
+export interface UpstreamRequest {
+  origin: string
+  path: string
+  method: string
+  headers: string[]
+  body: Buffer | Readable | null
+}
+
+export type AttemptResult =
+  | { kind: 'response'; status: number; headers: IncomingHttpHeaders; body: Dispatcher.ResponseData['body'] }
+  | { kind: 'error'; failure: Failure; error: Error }
+
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT'
+])
+// A peer closing after reading the request shows as UND_ERR_SOCKET, not ECONNRESET.
+const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
+
+/** Names an undici failure. `timedOut` is our own flag: an aborted request carries no code. */
+export function failureOf(error: Error & { code?: string }, timedOut: boolean): Failure {
+  if (timedOut || error.code === 'UND_ERR_HEADERS_TIMEOUT') return 'timeout'
+  const code = error.code ?? ''
+  if (CONNECT_FAILURES.has(code)) return 'connect-failure'
+  if (RESETS.has(code)) return 'reset'
+  if (code.includes('CERT') || code.startsWith('ERR_TLS') || code.includes('SELF_SIGNED')) return 'tls'
+  return 'other'
+}
+
+/** Sends one attempt; resolves with the response head or a named failure, never rejects for upstream reasons. */
+export async function sendAttempt(
+  dispatcher: Dispatcher,
+  request: UpstreamRequest,
+  perTryTimeout: number
+): Promise<AttemptResult> {
+  const controller = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, perTryTimeout)
+  try {
+    const response = await dispatcher.request({ ...request, signal: controller.signal })
+    return { kind: 'response', status: response.statusCode, headers: response.headers, body: response.body }
+  } catch (error) {
+    // The client's body failing (too large, aborted) is the client's problem, not upstream's.
+    if (error instanceof SidecarError) throw error
+    return { kind: 'error', failure: failureOf(error as Error, timedOut), error: error as Error }
+  } finally {
+    clearTimeout(timer)
+  }
+}
