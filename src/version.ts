@@ -1,5 +1,18 @@
 import { createRequire } from 'node:module'
 
-// package.json sits two levels up from both src/ and dist/src/.
 const require = createRequire(import.meta.url)
-export const VERSION: string = (require('../../package.json') as { version: string }).version
+
+/** The package version; package.json is one level above src/ and two above dist/src/. */
+function packageVersion(): string {
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = require(path) as { name?: string; version?: string }
+      if (pkg.name === 'didit-sidecar' && pkg.version !== undefined) return pkg.version
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown'
+}
+
+export const VERSION = packageVersion()
