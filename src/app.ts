@@ -189,6 +189,6 @@ function answerConnect(socket: Socket) {
     toProblem(new SidecarError('method_not_allowed', 'CONNECT is not supported: the sidecar is not a tunnel'))
   )
   socket.end(
-    `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+    `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   )
 }

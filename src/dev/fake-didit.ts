@@ -1,0 +1,117 @@
+// A fake Didit API on loopback for tests, benchmarks and demos: records every request, answers from
+// scripts first, then (when set) the API-key check, random faults, and the default Didit v3 endpoints.
+import { createHash } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
+import { type AddressInfo, isIP } from 'node:net'
+import { DEFAULT_SLOW_MS, faultReply, pickFault, validateFaults } from './fake-didit/faults.js'
+import { respond } from './fake-didit/respond.js'
+import { DiditRoutes } from './fake-didit/routes.js'
+import { pathOf, requestMatches, ScriptBook } from './fake-didit/script-book.js'
+import { SocketTracker } from './fake-didit/sockets.js'
+import type { FakeDidit, FakeDiditOptions, RecordedRequest, Reply } from './fake-didit/types.js'
+
+export type {
+  FakeDidit,
+  FakeDiditOptions,
+  FaultKind,
+  FaultOptions,
+  Matcher,
+  RecordedRequest,
+  Scripted
+} from './fake-didit/types.js'
+
+const FORBIDDEN: Reply = { status: 403, body: { detail: 'You do not have permission to perform this action.' } }
+
+/** Loopback only: the fake answers anything, so it must never be reachable from another machine. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  const v6 = host.toLowerCase()
+  return v6 === '::1' || (v6.startsWith('::ffff:') && isIP(v6.slice(7)) === 4 && v6.slice(7).startsWith('127.'))
+}
+
+export async function startFakeDidit(options: FakeDiditOptions = {}): Promise<FakeDidit> {
+  const host = options.host ?? '127.0.0.1'
+  if (!isLoopback(host)) throw new RangeError(`fake Didit listens on loopback only, not on ${host}`)
+  if (options.faults !== undefined) validateFaults(options.faults)
+  const random = options.random ?? Math.random
+  const book = new ScriptBook()
+  const requests: RecordedRequest[] = []
+  const closing = new AbortController()
+  let url = ''
+  const routes = new DiditRoutes(() => url)
+
+  const answer = (request: RecordedRequest): Reply => {
+    const scripted = book.take(request.method, pathOf(request.url))
+    if (scripted !== undefined) return scripted
+    if (options.apiKey !== undefined && request.headers['x-api-key'] !== options.apiKey) return FORBIDDEN
+    const fault = options.faults === undefined ? undefined : pickFault(options.faults, random)
+    if (fault === undefined) return routes.handle(request)
+    const slowMs = options.faults?.slowMs ?? DEFAULT_SLOW_MS
+    return faultReply(fault, request.method, () => routes.handle(request), request.receivedAt, slowMs)
+  }
+
+  const server: Server = options.tls === undefined ? createServer() : createTlsServer(options.tls)
+  const sockets = new SocketTracker(server)
+  const connection = { signal: closing.signal, reset: sockets.reset.bind(sockets) }
+  // Receive the whole request, record it, then answer: a recorded request is always a complete one.
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const request = await receive(req)
+    requests.push(request)
+    await respond(res, answer(request), connection)
+  }
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    serve(req, res).catch(() => res.destroy())
+  })
+  await listen(server, host, options.port ?? 0)
+  const port = (server.address() as AddressInfo).port
+  url = `${options.tls === undefined ? 'http' : 'https'}://${isIP(host) === 6 ? `[${host}]` : host}:${port}`
+
+  let closed: Promise<void> | undefined
+  return {
+    url,
+    port,
+    requests,
+    script: (matcher, answers, scriptOptions) => book.add(matcher, answers, scriptOptions?.repeat === true),
+    reset: () => {
+      book.clear()
+      requests.length = 0
+    },
+    count: (matcher = {}) => requests.filter((request) => requestMatches(matcher, request)).length,
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        closing.abort()
+        server.close(() => resolve())
+        sockets.destroyAll()
+      })
+      return closed
+    }
+  }
+}
+
+/** Reads the whole body before anything is answered, and stamps the record. */
+async function receive(req: IncomingMessage): Promise<RecordedRequest> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const body = Buffer.concat(chunks)
+  return {
+    method: req.method ?? '',
+    url: req.url ?? '',
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    body,
+    sha256: createHash('sha256').update(body).digest('hex'),
+    receivedAt: Date.now()
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}

@@ -1,0 +1,91 @@
+// Public shapes of the fake Didit server; re-exported by ../fake-didit.ts.
+import type { IncomingHttpHeaders } from 'node:http'
+
+export interface RecordedRequest {
+  method: string
+  /** Request target as received: path + query, byte for byte. */
+  url: string
+  headers: IncomingHttpHeaders
+  /** As received, for repeated headers. */
+  rawHeaders: string[]
+  body: Buffer
+  /** Hex SHA-256 of body. */
+  sha256: string
+  /** Date.now() once the body was fully read. */
+  receivedAt: number
+}
+
+/** One scripted answer. Without `action`, answers status/headers/body after delayMs. */
+export interface Scripted {
+  /** Default 200. */
+  status?: number
+  headers?: Record<string, string | string[]>
+  /** An object is sent as JSON with content-type application/json. */
+  body?: string | Buffer | object
+  /** Wait before the response head (or before the action). */
+  delayMs?: number
+  /** Send the body with Transfer-Encoding: chunked, in several writes. */
+  chunked?: boolean
+  /**
+   * reset: read the request body, then reset the socket without answering.
+   * hang: read the body, never answer (until close()).
+   * reset-mid-body: send the head and half of the body (make it >= 64 KiB), then reset the socket.
+   * close-after-head: send the head announcing the body, then close the socket without it.
+   */
+  action?: 'reset' | 'hang' | 'reset-mid-body' | 'close-after-head'
+}
+
+/** Method compares case-insensitively; path compares against the path without query. */
+export interface Matcher {
+  method?: string
+  path?: string | RegExp
+}
+
+export type FaultKind = '503' | '429' | '500' | '502' | 'reset' | 'slow'
+
+export interface FaultOptions {
+  /** Share of requests, 0..1, that get a fault. */
+  ratio: number
+  /** Relative weights of the fault kinds; default: all kinds equally. */
+  mix?: Partial<Record<FaultKind, number>>
+  /** Delay of a 'slow' fault before the normal answer; default 2000 ms. */
+  slowMs?: number
+}
+
+export interface FakeDiditOptions {
+  /** Default '127.0.0.1'; non-loopback hosts are refused. */
+  host?: string
+  /** Default 0 (any free port). */
+  port?: number
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer }
+  /** When set, requests without this x-api-key get Didit's 403. */
+  apiKey?: string
+  /** For demos: a share of requests gets a fault, weighted by mix. */
+  faults?: FaultOptions
+  /** Randomness for faults; default Math.random. */
+  random?: () => number
+}
+
+export interface FakeDidit {
+  /** e.g. http://127.0.0.1:34567 (https when tls). */
+  readonly url: string
+  readonly port: number
+  readonly requests: RecordedRequest[]
+  /**
+   * Queue answers for matching requests, used in order; when the queue runs out, the last one repeats
+   * if `repeat` is true, else the default endpoint behaviour resumes.
+   */
+  script(matcher: Matcher, answers: Scripted | Scripted[], options?: { repeat?: boolean }): void
+  /** Forget scripts and recorded requests (sessions created so far stay). */
+  reset(): void
+  count(matcher?: Matcher): number
+  /** Also ends hanging requests, pending delays and open sockets, so tests never wait. */
+  close(): Promise<void>
+}
+
+/** What the responder sends: a scripted answer, or a default one that may stream a large body. */
+export interface Reply extends Scripted {
+  /** Body produced piece by piece, sent chunked; takes precedence over `body`. */
+  stream?: () => Iterable<Buffer>
+}
