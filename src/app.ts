@@ -49,8 +49,10 @@ export interface Sidecar {
   registry: Registry
   lifecycle: Lifecycle
   logger: Logger
-  /** Closes both servers and the upstream connections. */
+  /** Closes both servers, letting in-flight requests finish, then the upstream connections. */
   close(): Promise<void>
+  /** Cuts what is still open: client connections and upstream requests (after a drain timeout). */
+  forceClose(): Promise<void>
 }
 
 const ROUTED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
@@ -151,6 +153,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   proxy.route({ method: ROUTED_METHODS, url: '/*', handler: forward })
 
   const admin = buildAdmin(registry, lifecycle, logger)
+  let forced = false
 
   return {
     proxy,
@@ -163,7 +166,12 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
       // The proxy first: the admin server keeps answering /readyz (503) while requests drain.
       await proxy.close()
       await admin.close()
-      await dispatcher.close()
+      if (!forced) await dispatcher.close()
+    },
+    async forceClose() {
+      forced = true
+      proxy.server.closeAllConnections()
+      await dispatcher.destroy()
     }
   }
 }

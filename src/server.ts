@@ -63,7 +63,7 @@ async function shutdown(app: Sidecar, { delay, drainTimeout }: Config['shutdown'
   await sleep(delay)
   const timer = setTimeout(() => {
     app.logger.warn('drain timeout: closing the remaining connections')
-    app.proxy.server.closeAllConnections()
+    void app.forceClose()
   }, drainTimeout)
   await app.close()
   clearTimeout(timer)

@@ -148,8 +148,13 @@ t.test('files: unreadable and malformed', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'didit-sidecar-config-'))
   const broken = join(dir, 'broken.yaml')
   await writeFile(broken, 'listen: [unclosed\n')
-  await t.rejects(loadConfigFile(join(dir, 'missing.yaml')), { problems: [/missing\.yaml: cannot be read \(ENOENT\)/] })
-  await t.rejects(loadConfigFile(broken), { problems: [/broken\.yaml: is not valid YAML/] })
+  const problems = (promise: Promise<unknown>) =>
+    promise.then(
+      () => [],
+      (error: ConfigError) => error.problems
+    )
+  t.match(await problems(loadConfigFile(join(dir, 'missing.yaml'))), [/missing\.yaml: cannot be read \(ENOENT\)/])
+  t.match(await problems(loadConfigFile(broken)), [/broken\.yaml: is not valid YAML/])
   const empty = join(dir, 'empty.yaml')
   await writeFile(empty, '')
   t.equal((await loadConfigFile(empty, { env: {} })).listen.port, 8080, 'an empty file means all defaults')
