@@ -1,0 +1,217 @@
+import t from 'tap'
+import {
+  Coordinator,
+  type CoordinatorOptions,
+  fingerprint,
+  retryAfterSeconds,
+  scopeKey,
+  shouldStore
+} from '../../src/idempotency/coordinator.js'
+import { MemoryStore } from '../../src/idempotency/memory-store.js'
+import { type IdempotencyStore, StoreUnavailableError } from '../../src/idempotency/store.js'
+
+const options: CoordinatorOptions = {
+  concurrent: 'wait',
+  waitTimeout: 10_000,
+  pollInterval: 50,
+  lockTtl: 120_000,
+  ttl: 86_400_000,
+  maxResponseBody: 1024,
+  onStoreError: 'pass'
+}
+const ok = {
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  body: Buffer.from('{"a":1}'),
+  fromUpstream: true
+}
+
+/** A MemoryStore and a Coordinator on one fake clock; `during` runs at each sleep, as another request would. */
+function setup(overrides: Partial<CoordinatorOptions> = {}) {
+  let now = 0
+  const world = { sleeps: 0, during: async (_slept: number) => {} }
+  const store = new MemoryStore({ maxEntries: 100, now: () => now })
+  const clock = {
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms
+      world.sleeps++
+      await world.during(world.sleeps)
+    }
+  }
+  const coordinator = new Coordinator(store, { ...options, ...overrides }, clock)
+  const advance = (ms: number) => {
+    now += ms
+  }
+  return { world, store, coordinator, advance }
+}
+
+/** Admits as the original request and returns its claim. */
+async function first(coordinator: Coordinator, key = 'k', fp = 'fp') {
+  const admission = await coordinator.admit(key, fp)
+  if (admission.action !== 'proceed') throw new Error(`expected proceed, got ${admission.action}`)
+  return admission.claim
+}
+
+t.test('first use proceeds; a retry after completion replays', async (t) => {
+  const { coordinator } = setup()
+  const claim = await first(coordinator)
+  t.equal(await coordinator.settle(claim, ok), 'stored')
+  const replay = await coordinator.admit('k', 'fp')
+  t.match(replay, { action: 'replay', result: 'replayed', response: { status: 200 } })
+  t.ok(replay.action === 'replay' && replay.response.body.equals(ok.body))
+})
+
+t.test('owners are fresh per admission', async (t) => {
+  const { coordinator } = setup()
+  const a = await first(coordinator, 'a')
+  const b = await first(coordinator, 'b')
+  t.not(a.owner, b.owner)
+})
+
+t.test('a different fingerprint is a mismatch, completed or in flight', async (t) => {
+  const { coordinator } = setup()
+  await coordinator.settle(await first(coordinator, 'done'), ok)
+  t.same(await coordinator.admit('done', 'other'), { action: 'mismatch', result: 'mismatch' })
+  await first(coordinator, 'running')
+  t.same(await coordinator.admit('running', 'other'), { action: 'mismatch', result: 'mismatch' })
+})
+
+t.test('concurrent: reject answers 409 at once', async (t) => {
+  const { coordinator, world } = setup({ concurrent: 'reject', pollInterval: 2500 })
+  await first(coordinator)
+  t.same(await coordinator.admit('k', 'fp'), { action: 'conflict', result: 'conflict', retryAfter: 3 })
+  t.equal(world.sleeps, 0)
+})
+
+t.test('concurrent: wait replays the original when it completes during the wait', async (t) => {
+  const { coordinator, world } = setup()
+  const claim = await first(coordinator)
+  world.during = async (n) => void (n === 3 && (await coordinator.settle(claim, ok)))
+  t.match(await coordinator.admit('k', 'fp'), { action: 'replay', result: 'coalesced', response: { status: 200 } })
+  t.equal(world.sleeps, 3)
+})
+
+t.test('concurrent: wait takes the key over when the original releases it', async (t) => {
+  const { coordinator, world } = setup()
+  const claim = await first(coordinator)
+  world.during = async (n) => void (n === 2 && (await coordinator.settle(claim, { ...ok, status: 429 })))
+  const admission = await coordinator.admit('k', 'fp')
+  t.match(admission, { action: 'proceed', result: 'new' })
+  t.ok(admission.action === 'proceed' && admission.claim.owner !== claim.owner)
+})
+
+t.test('concurrent: wait gives up with 409 after waitTimeout', async (t) => {
+  const { coordinator, world } = setup({ waitTimeout: 1000, pollInterval: 300 })
+  await first(coordinator)
+  t.same(await coordinator.admit('k', 'fp'), { action: 'conflict', result: 'conflict', retryAfter: 1 })
+  t.equal(world.sleeps, 4, 'three polls of 300 ms and a last one of 100 ms')
+})
+
+t.test('a crashed owner blocks the key only until lockTtl', async (t) => {
+  const { coordinator, advance } = setup({ concurrent: 'reject' })
+  await first(coordinator)
+  advance(options.lockTtl - 1)
+  t.match(await coordinator.admit('k', 'fp'), { action: 'conflict' })
+  advance(1)
+  t.match(await coordinator.admit('k', 'fp'), { action: 'proceed', result: 'new' })
+})
+
+t.test('a waiting duplicate takes over a crashed owner claim once it expires', async (t) => {
+  const { coordinator } = setup({ lockTtl: 500, waitTimeout: 10_000 })
+  await first(coordinator)
+  t.match(await coordinator.admit('k', 'fp'), { action: 'proceed', result: 'new' })
+})
+
+t.test('settle releases what is not worth replaying', async (t) => {
+  for (const [label, response] of [
+    ['nothing', null],
+    ['429', { ...ok, status: 429 }],
+    ['503', { ...ok, status: 503 }],
+    ['own 502', { ...ok, status: 502, fromUpstream: false }],
+    ['too large', { ...ok, body: Buffer.alloc(options.maxResponseBody + 1) }]
+  ] as const) {
+    const { coordinator } = setup()
+    t.equal(await coordinator.settle(await first(coordinator), response), 'released', label)
+    t.match(await coordinator.admit('k', 'fp'), { action: 'proceed' }, `${label}: the next retry goes through`)
+  }
+})
+
+t.test('settle by an owner whose claim expired is lost', async (t) => {
+  const { coordinator, advance } = setup()
+  const stale = await first(coordinator)
+  advance(options.lockTtl)
+  const current = await first(coordinator)
+  t.equal(await coordinator.settle(stale, ok), 'lost')
+  t.equal(await coordinator.settle(stale, null), 'lost')
+  t.equal(await coordinator.settle(current, ok), 'stored')
+})
+
+t.test('shouldStore', async (t) => {
+  const table: [number, boolean, number, boolean][] = [
+    [200, true, 10, true],
+    [201, true, 1024, true],
+    [400, true, 10, true],
+    [500, true, 10, true],
+    [502, true, 10, true],
+    [429, true, 10, false],
+    [503, true, 10, false],
+    [502, false, 10, false],
+    [504, false, 10, false],
+    [200, true, 1025, false]
+  ]
+  for (const [status, fromUpstream, bytes, expected] of table)
+    t.equal(shouldStore(status, fromUpstream, bytes, 1024), expected, `${status} ${fromUpstream} ${bytes}`)
+})
+
+t.test('retryAfterSeconds rounds up to whole seconds, at least 1', async (t) => {
+  t.same([0, 50, 1000, 1001, 2500].map(retryAfterSeconds), [1, 1, 1, 2, 3])
+})
+
+const failing: IdempotencyStore = {
+  claim: () => Promise.reject(new StoreUnavailableError('down')),
+  get: () => Promise.reject(new StoreUnavailableError('down')),
+  complete: () => Promise.reject(new StoreUnavailableError('down')),
+  release: () => Promise.reject(new StoreUnavailableError('down')),
+  close: async () => {}
+}
+
+t.test('store errors: pass bypasses, reject is unavailable, settle reports them', async (t) => {
+  const pass = new Coordinator(failing, options)
+  t.match(await pass.admit('k', 'fp'), { action: 'bypass', result: 'store_error', error: StoreUnavailableError })
+  const reject = new Coordinator(failing, { ...options, onStoreError: 'reject' })
+  t.match(await reject.admit('k', 'fp'), { action: 'unavailable', result: 'store_error', error: StoreUnavailableError })
+  const claim = { key: 'k', owner: 'o', fingerprint: 'fp' }
+  t.equal(await pass.settle(claim, ok), 'store_error')
+  t.equal(await pass.settle(claim, null), 'store_error')
+})
+
+t.test('an aborted wait rejects with an AbortError (system clock)', async (t) => {
+  const coordinator = new Coordinator(new MemoryStore({ maxEntries: 10 }), options)
+  await first(coordinator)
+  const controller = new AbortController()
+  setImmediate(() => controller.abort(new Error('client gone')))
+  await t.rejects(coordinator.admit('k', 'fp', controller.signal), { name: 'AbortError' })
+})
+
+t.test('scopeKey hides the API key and separates tenants, methods, paths and keys', async (t) => {
+  const base = { apiKey: 'secret-api-key-123', method: 'POST', path: '/v2/session/', key: 'abc' }
+  const key = scopeKey('didit-sidecar:', base)
+  t.ok(key.startsWith('didit-sidecar:'))
+  t.notOk(key.includes(base.apiKey))
+  const variants = [{ apiKey: 'other' }, { method: 'PUT' }, { path: '/v2/other/' }, { key: 'abd' }]
+  for (const variant of variants)
+    t.not(scopeKey('didit-sidecar:', { ...base, ...variant }), key, JSON.stringify(variant))
+  const colon = (path: string, key: string) => scopeKey('p:', { ...base, path, key })
+  t.not(colon('/a:b', 'c'), colon('/a', 'b:c'), 'a colon cannot move a boundary')
+})
+
+t.test('fingerprint covers method, target and body, with unambiguous boundaries', async (t) => {
+  const base = fingerprint('POST', '/v2/session/?a=1', Buffer.from('{"x":1}'))
+  t.match(base, /^[0-9a-f]{64}$/)
+  t.equal(fingerprint('POST', '/v2/session/?a=1', Buffer.from('{"x":1}')), base)
+  t.not(fingerprint('POST', '/v2/session/?a=1', Buffer.from('{"x":2}')), base)
+  t.not(fingerprint('POST', '/v2/session/?a=2', Buffer.from('{"x":1}')), base)
+  t.not(fingerprint('PUT', '/v2/session/?a=1', Buffer.from('{"x":1}')), base)
+  t.not(fingerprint('POST', '/ab', Buffer.from('c')), fingerprint('POST', '/a', Buffer.from('bc')))
+})
