@@ -1,13 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import t, { type Test } from 'tap'
 import { Agent, request } from 'undici'
 import { type FakeDidit, type FakeDiditOptions, startFakeDidit } from '../../src/dev/fake-didit.js'
+import { selfSignedCertificate } from '../helpers/tls.js'
 
 async function start(t: Pick<Test, 'teardown'>, options?: FakeDiditOptions): Promise<FakeDidit> {
   const fake = await startFakeDidit(options)
@@ -353,19 +351,12 @@ t.test('non-loopback hosts are refused', async (t) => {
 })
 
 t.test('serves HTTPS with a self-signed certificate', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fake-didit-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const key = join(dir, 'key.pem')
-  const cert = join(dir, 'cert.pem')
-  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert]
-  const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-days', '1']
-  const openssl = spawnSync('openssl', [...args, ...subject], { stdio: 'ignore' })
-  if (openssl.error !== undefined && process.env.CI !== 'true') {
-    t.comment(`openssl unavailable (${openssl.error.message}); skipping the HTTPS test`)
+  const made = await selfSignedCertificate()
+  if ('missing' in made) {
+    t.comment(`${made.missing}; skipping the HTTPS test`)
     return
   }
-  t.equal(openssl.status, 0, 'openssl made a certificate')
-  const tls = { key: await readFile(key), cert: await readFile(cert) }
+  const tls = { key: made.key, cert: made.cert }
   const fake = await start(t, { tls })
   t.match(fake.url, /^https:\/\/127\.0\.0\.1:\d+$/)
   const dispatcher = new Agent({ connect: { ca: tls.cert } })
