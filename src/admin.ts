@@ -11,7 +11,7 @@ export interface Lifecycle {
 export function buildAdmin(registry: Registry, lifecycle: Lifecycle, logger: Logger): FastifyInstance {
   const admin = Fastify({
     loggerInstance: logger.child({ server: 'admin' }) as FastifyBaseLogger,
-    disableRequestLogging: true
+    logController: new LogController({ disableRequestLogging: true })
   })
   admin.get('/metrics', async (_request, reply) => {
     reply.type(registry.contentType)

@@ -17,6 +17,10 @@ import type { Dispatcher } from 'undici'
 import { buildAdmin, type Lifecycle } from './admin.js'
 import type { Config } from './config/schema.js'
 import { PROBLEM_CONTENT_TYPE, SidecarError, toProblem } from './errors.js'
+import { Coordinator } from './idempotency/coordinator.js'
+import { MemoryStore } from './idempotency/memory-store.js'
+import { RedisStore } from './idempotency/redis-store.js'
+import type { IdempotencyStore } from './idempotency/store.js'
 import { Events } from './observe/events.js'
 import { createLogger, observeLogs } from './observe/logging.js'
 import { observeMetrics } from './observe/metrics.js'
@@ -40,6 +44,8 @@ export interface AppDeps {
   random?: () => number
   /** Monotonic clock in ms. */
   now?: () => number
+  /** Idempotency store; by default the one `idempotency.store` configures. */
+  store?: IdempotencyStore
 }
 
 export interface Sidecar {
@@ -66,6 +72,17 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   const lifecycle: Lifecycle = { state: 'starting' }
   const now = deps.now ?? (() => performance.now())
   const dispatcher = deps.dispatcher ?? createAgent(config.upstream)
+  const store = deps.store ?? createStore(config.idempotency.store)
+  const { idempotency } = config
+  const coordinator = new Coordinator(store, {
+    concurrent: idempotency.concurrent,
+    waitTimeout: idempotency.waitTimeout,
+    pollInterval: idempotency.pollInterval,
+    lockTtl: idempotency.store.lockTtl,
+    ttl: idempotency.store.ttl,
+    maxResponseBody: idempotency.store.maxResponseBody,
+    onStoreError: idempotency.store.onStoreError
+  })
   observeMetrics(registry, events, { routes: config.routes.map((route) => route.name), version: VERSION })
   observeLogs(logger, events)
 
@@ -144,6 +161,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     config,
     dispatcher,
     upstream: upstreamBase(config.upstream.url),
+    coordinator,
     events,
     now,
     random: deps.random ?? Math.random
@@ -167,6 +185,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
       await proxy.close()
       await admin.close()
       if (!forced) await dispatcher.close()
+      await store.close()
     },
     async forceClose() {
       forced = true
@@ -174,6 +193,12 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
       await dispatcher.destroy()
     }
   }
+}
+
+function createStore(options: Config['idempotency']['store']): IdempotencyStore {
+  if (options.type === 'memory') return new MemoryStore({ maxEntries: options.maxEntries })
+  // The key prefix is applied once, by the coordinator's scope key.
+  return new RedisStore({ url: options.url, timeout: options.timeout })
 }
 
 function toSidecarError(error: FastifyError): SidecarError {

@@ -119,7 +119,10 @@ function checkConsistency(raw: RawConfig): string[] {
     if (policy.budget.window < 1000 || policy.budget.window > 60_000)
       problems.push(`${path}.budget.window: must be 1s to 60s`)
   }
-  if (raw.idempotency.store.lockTtl < 1000) problems.push('idempotency.store.lockTtl: must be at least 1s')
+  const { store, pollInterval } = raw.idempotency
+  if (store.lockTtl < 1000) problems.push('idempotency.store.lockTtl: must be at least 1s')
+  if (store.timeout < 1) problems.push('idempotency.store.timeout: must be at least 1ms')
+  if (pollInterval < 1) problems.push('idempotency.pollInterval: must be at least 1ms')
   return problems
 }
 

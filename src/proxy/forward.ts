@@ -1,40 +1,92 @@
-// The proxy handler: the stages of a request in order — idempotency key, (idempotency store),
+// The proxy handler: the stages of a request in order — idempotency key, idempotency store,
 // retry loop over the upstream, response. Each stage is one named call.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
 import type { Config } from '../config/schema.js'
 import { SidecarError } from '../errors.js'
+import type { Claim, Coordinator, FinalResponse } from '../idempotency/coordinator.js'
 import type { Events } from '../observe/events.js'
 import { type RunResult, runWithRetries } from '../retry/run.js'
 import { sendAttempt, type UpstreamRequest } from '../upstream/attempt.js'
 import type { RequestBody } from './body.js'
 import { inboundHeaders, outboundHeaders } from './headers.js'
+import { admit, replay, tee } from './idempotency.js'
 import { decideKey } from './idempotency-key.js'
 
 export interface ForwardDeps {
   config: Config
   dispatcher: Dispatcher
   upstream: { origin: string; prefix: string }
+  coordinator: Coordinator
   events: Events
   now(): number
   random(): number
 }
 
+type Key = { key: string; source: 'client' | 'generated' } | undefined
+
 export function createForwarder(deps: ForwardDeps) {
-  const { config, events } = deps
+  const { config, events, coordinator } = deps
   const keyHeader = config.idempotency.header.toLowerCase()
 
   return async function forward(request: FastifyRequest, reply: FastifyReply) {
     const state = request.sidecar
     const key = assignKey(request)
     const body = request.body as RequestBody | undefined
+    const admitted = await admitKey(request, key, body)
+    if (admitted.kind === 'replay') {
+      state.outcome = 'replayed'
+      return replay(reply, admitted.response)
+    }
+    const { claim } = admitted
+    let result: RunResult
+    try {
+      result = await forwardWithRetries(request, reply, key, body)
+    } catch (error) {
+      if (claim !== null) settle(request, claim, null)
+      throw error
+    }
+    return respond(request, reply, result, claim)
+  }
+
+  /** The request's idempotency key: the client's (checked) or a generated one; none for other methods. */
+  function assignKey(request: FastifyRequest): Key {
+    const decision = decideKey(request.method, request.headers[keyHeader], config.idempotency.methods)
+    if (decision.kind === 'none') return undefined
+    if (decision.kind === 'invalid') throw new SidecarError('invalid_idempotency_key')
+    request.sidecar.idempotencyKey = decision.key
+    events.emit('idempotencyKey', { route: request.sidecar.route.name, requestId: request.id, source: decision.source })
+    return decision
+  }
+
+  /** A client's key is checked against the store; generated keys and streamed bodies go straight on. */
+  function admitKey(request: FastifyRequest, key: Key, body: RequestBody | undefined) {
+    if (key?.source !== 'client' || body?.kind === 'streamed') return { kind: 'forward', claim: null } as const
+    const { target, route } = request.sidecar
+    return admit({
+      coordinator,
+      events,
+      keyPrefix: config.idempotency.store.keyPrefix,
+      route: route.name,
+      requestId: request.id,
+      apiKey: config.upstream.apiKey !== '' ? config.upstream.apiKey : String(request.headers['x-api-key'] ?? ''),
+      method: request.method,
+      path: target.path,
+      query: target.query,
+      key: key.key,
+      body: body?.bytes ?? Buffer.alloc(0)
+    })
+  }
+
+  function forwardWithRetries(request: FastifyRequest, reply: FastifyReply, key: Key, body: RequestBody | undefined) {
+    const state = request.sidecar
     const upstreamRequest: UpstreamRequest = {
       origin: deps.upstream.origin,
       path: deps.upstream.prefix + state.target.path + state.target.query,
       method: request.method,
       headers: outboundHeaders(request.raw.rawHeaders, {
-        set: ownHeaders(request.id, key),
+        set: ownHeaders(request.id, key?.key),
         keepContentLength: body?.kind === 'streamed'
       }),
       body: body === undefined ? null : body.kind === 'buffered' ? body.bytes : body.stream
@@ -43,7 +95,7 @@ export function createForwarder(deps: ForwardDeps) {
     reply.raw.once('close', () => {
       clientGone = !reply.raw.writableFinished
     })
-    const result = await runWithRetries(
+    return runWithRetries(
       {
         route: state.route.name,
         requestId: request.id,
@@ -62,17 +114,6 @@ export function createForwarder(deps: ForwardDeps) {
         sleep: (ms) => sleep(ms)
       }
     )
-    return respond(reply, result)
-  }
-
-  /** The request's idempotency key: the client's (checked) or a generated one; none for other methods. */
-  function assignKey(request: FastifyRequest): string | undefined {
-    const decision = decideKey(request.method, request.headers[keyHeader], config.idempotency.methods)
-    if (decision.kind === 'none') return undefined
-    if (decision.kind === 'invalid') throw new SidecarError('invalid_idempotency_key')
-    request.sidecar.idempotencyKey = decision.key
-    events.emit('idempotencyKey', { route: request.sidecar.route.name, requestId: request.id, source: decision.source })
-    return decision.key
   }
 
   function ownHeaders(requestId: string, key: string | undefined): Record<string, string> {
@@ -81,14 +122,34 @@ export function createForwarder(deps: ForwardDeps) {
     if (config.upstream.apiKey !== '') own['x-api-key'] = config.upstream.apiKey
     return own
   }
-}
 
-/** Sends the final upstream answer unchanged (streamed), or throws the sidecar's own error. */
-function respond(reply: FastifyReply, result: RunResult) {
-  const state = reply.request.sidecar
-  state.attempts = result.attempts
-  state.outcome = result.outcome
-  if (result.kind === 'error') throw result.error
-  const { response } = result
-  return reply.code(response.status).headers(inboundHeaders(response.headers)).send(response.body)
+  /** Sends the final upstream answer unchanged (streamed), or throws the sidecar's own error; settles the claim. */
+  function respond(request: FastifyRequest, reply: FastifyReply, result: RunResult, claim: Claim | null) {
+    const state = request.sidecar
+    state.attempts = result.attempts
+    state.outcome = result.outcome
+    if (result.kind === 'error') {
+      if (claim !== null) settle(request, claim, null)
+      throw result.error
+    }
+    const { status } = result.response
+    const headers = inboundHeaders(result.response.headers)
+    const body =
+      claim === null
+        ? result.response.body
+        : tee(result.response.body, config.idempotency.store.maxResponseBody, (copy) =>
+            settle(request, claim, copy === null ? null : { status, headers, body: copy, fromUpstream: true })
+          )
+    return reply.code(status).headers(headers).send(body)
+  }
+
+  function settle(request: FastifyRequest, claim: Claim, response: FinalResponse | null) {
+    coordinator.settle(claim, response).then(
+      (settled) => {
+        if (settled !== 'store_error') return
+        events.emit('idempotency', { route: request.sidecar.route.name, requestId: request.id, result: 'store_error' })
+      },
+      (error: unknown) => request.log.error({ err: error }, 'idempotency settle failed')
+    )
+  }
 }
