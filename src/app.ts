@@ -109,6 +109,9 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   })
   // Node drops CONNECT silently unless someone answers it.
   proxy.server.on('connect', (_req: IncomingMessage, socket: Socket) => answerConnect(socket))
+  // `Expect: 100-continue` is answered in onRequest, after the checks, so that a refused request
+  // (413, 400) is refused before its body is sent; Node would send 100 Continue at once.
+  proxy.server.on('checkContinue', (req, res) => proxy.server.emit('request', req, res))
 
   proxy.decorateRequest('sidecar', null as never)
   proxy.removeAllContentTypeParsers()
@@ -116,9 +119,10 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     readBody(payload, { maxBuffered: request.sidecar.route.policy.maxBufferedBody, bodyLimit: config.listen.bodyLimit })
   )
 
-  proxy.addHook('onRequest', async (request) => {
+  proxy.addHook('onRequest', async (request, reply) => {
     const url = (request.raw as MarkedRequest)[kOriginalUrl] ?? request.url
-    const target = splitTarget(url)
+    // userinfo in an absolute-form target must not reach the logs
+    const target = splitTarget(url.replace(/\/\/[^/@]*@/, '//'))
     const route = matchRoute(request.method, target.path)
     request.sidecar = {
       route,
@@ -132,6 +136,8 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     if (problem !== null) throw new SidecarError(problem)
     const length = Number(request.headers['content-length'] ?? 0)
     if (length > config.listen.bodyLimit) throw new SidecarError('request_too_large')
+    // Only now, with the request accepted, invite the body (RFC 9110 §10.1.1).
+    if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue()
   })
   proxy.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)

@@ -77,6 +77,21 @@ t.test('bad request targets', async (t) => {
   t.equal(didit.requests.length, 0, 'nothing reached upstream')
 })
 
+t.test('Expect: 100-continue over the limit gets 413 instead of 100 Continue', async (t) => {
+  const didit = await startFakeDidit()
+  t.teardown(() => didit.close())
+  const sidecar = await startSidecar(t, { upstream: { url: didit.url }, listen: { bodyLimit: '64KiB' } })
+  const head = (length: number) =>
+    `POST /v3/upload/ HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${length}\r\n\r\n`
+  const refused = await raw(sidecar.url, head(128 * 1024))
+  t.match(refused, /^HTTP\/1\.1 413 /, 'the first line is the refusal')
+  t.notMatch(refused, /100 Continue/)
+  const invited = await raw(sidecar.url, [Buffer.from(head(5)), Buffer.from('hello')], { wait: 50 })
+  t.match(invited, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 404 /, 'accepted: 100, then the answer')
+  t.equal(didit.requests.length, 1)
+  t.equal(didit.requests[0]?.body.toString(), 'hello')
+})
+
 t.test('a chunked body over the limit gets 413 while streaming', async (t) => {
   const didit = await startFakeDidit()
   t.teardown(() => didit.close())
