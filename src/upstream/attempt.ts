@@ -32,13 +32,33 @@ const CONNECT_FAILURES = new Set([
 // A peer closing after reading the request shows as UND_ERR_SOCKET, not ECONNRESET.
 const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'])
 
+// OpenSSL's certificate verification errors, as Node reports them (tls.TLSSocket.authorizationError).
+const TLS_FAILURES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_CHAIN_TOO_LONG',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH'
+])
+
 /** Names an undici failure. `timedOut` is our own flag: an aborted request carries no code. */
 export function failureOf(error: Error & { code?: string }, timedOut: boolean): Failure {
   if (timedOut || error.code === 'UND_ERR_HEADERS_TIMEOUT') return 'timeout'
   const code = error.code ?? ''
   if (CONNECT_FAILURES.has(code)) return 'connect-failure'
   if (RESETS.has(code)) return 'reset'
-  if (code.includes('CERT') || code.startsWith('ERR_TLS') || code.includes('SELF_SIGNED')) return 'tls'
+  if (TLS_FAILURES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) return 'tls'
   return 'other'
 }
 
