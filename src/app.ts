@@ -32,6 +32,7 @@ import './proxy/state.js'
 import { checkTarget, splitTarget, upstreamBase } from './proxy/target.js'
 import { RetryBudget } from './retry/budget.js'
 import { createAgent } from './upstream/agent.js'
+import { FAILURE_PROBLEMS, failureOf } from './upstream/attempt.js'
 import { VERSION } from './version.js'
 
 export interface AppDeps {
@@ -132,6 +133,9 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
       attempts: 0,
       outcome: 'rejected'
     }
+    // 'close' rather than onResponse: it also fires when a response breaks midway (Fastify then
+    // destroys the socket and runs no onResponse hook).
+    reply.raw.once('close', () => emitResponse(request, reply))
     const problem = checkTarget(url)
     if (problem !== null) throw new SidecarError(problem)
     const length = Number(request.headers['content-length'] ?? 0)
@@ -145,9 +149,8 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     const key = request.sidecar?.idempotencyKey
     if (key !== undefined) reply.header(config.idempotency.header, key)
   })
-  proxy.addHook('onResponse', async (request, reply) => {
+  function emitResponse(request: FastifyRequest, reply: FastifyReply) {
     const state = request.sidecar
-    if (state === null) return
     events.emit('response', {
       route: state.route.name,
       requestId: request.id,
@@ -159,8 +162,14 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
       attempts: state.attempts,
       ...(state.idempotencyKey === undefined ? {} : { idempotencyKey: state.idempotencyKey })
     })
+  }
+  proxy.setErrorHandler((error: FastifyError, request, reply) => {
+    const failure = error instanceof SidecarError ? 'other' : failureOf(error, false)
+    if (failure === 'other') return sendProblem(request, reply, toSidecarError(error))
+    // The upstream body failed before its first byte reached the client: no retry after commit.
+    request.sidecar.outcome = 'aborted'
+    return sendProblem(request, reply, new SidecarError(FAILURE_PROBLEMS[failure], undefined, { cause: error }))
   })
-  proxy.setErrorHandler((error: FastifyError, request, reply) => sendProblem(request, reply, toSidecarError(error)))
   proxy.setNotFoundHandler((request, reply) => sendProblem(request, reply, new SidecarError('method_not_allowed')))
 
   const forward = createForwarder({

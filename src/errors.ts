@@ -15,7 +15,7 @@ export const PROBLEMS = {
   idempotency_unavailable: { status: 503, title: 'Idempotency store unavailable' },
   upstream_unreachable: { status: 502, title: 'Upstream could not be reached' },
   upstream_reset: { status: 502, title: 'Upstream closed the connection without answering' },
-  upstream_tls_error: { status: 502, title: 'Upstream TLS certificate could not be verified' },
+  upstream_tls_error: { status: 502, title: 'Upstream TLS handshake or certificate verification failed' },
   upstream_timeout: { status: 504, title: 'Upstream did not answer in time' },
   internal_error: { status: 500, title: 'Internal sidecar error' }
 } as const satisfies Record<string, { status: number; title: string }>

@@ -4,7 +4,7 @@
 import type { RetryPolicy } from '../config/schema.js'
 import { SidecarError } from '../errors.js'
 import type { Events, Outcome } from '../observe/events.js'
-import type { AttemptResult } from '../upstream/attempt.js'
+import { type AttemptResult, FAILURE_PROBLEMS } from '../upstream/attempt.js'
 import { backoffDelay } from './backoff.js'
 import type { RetryBudget } from './budget.js'
 import { classify, isIdempotent } from './classify.js'
@@ -38,14 +38,6 @@ export interface RunDeps {
 export type RunResult =
   | { kind: 'response'; response: Extract<AttemptResult, { kind: 'response' }>; attempts: number; outcome: Outcome }
   | { kind: 'error'; error: SidecarError; attempts: number; outcome: Outcome }
-
-const FAILURE_PROBLEMS = {
-  'connect-failure': 'upstream_unreachable',
-  reset: 'upstream_reset',
-  timeout: 'upstream_timeout',
-  tls: 'upstream_tls_error',
-  other: 'upstream_unreachable'
-} as const
 
 export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<RunResult> {
   const { policy, route, requestId } = input
@@ -103,6 +95,12 @@ export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<Ru
     if (result.kind === 'response') await result.body.dump().catch(() => undefined)
     await deps.sleep(plan.wait)
     previousWait = plan.wait
+    // A timer that fired late must not start an attempt past the deadline; the answer that
+    // caused the retry was already discarded, so the request ends as a timeout.
+    if (deps.now() >= deadline) {
+      events.emit('retrySkipped', { route, requestId, reason: 'deadline' })
+      return { kind: 'error', error: new SidecarError('upstream_timeout'), attempts: attempt, outcome: 'deadline' }
+    }
   }
 }
 

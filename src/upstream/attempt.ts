@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import { SidecarError } from '../errors.js'
+import { type ProblemCode, SidecarError } from '../errors.js'
 import type { Failure } from '../retry/classify.js'
 
 export interface UpstreamRequest {
@@ -60,6 +60,15 @@ export function failureOf(error: Error & { code?: string }, timedOut: boolean): 
   if (RESETS.has(code)) return 'reset'
   if (TLS_FAILURES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) return 'tls'
   return 'other'
+}
+
+/** The sidecar's own answer when an upstream failure leaves nothing to pass on. */
+export const FAILURE_PROBLEMS: Record<Failure, ProblemCode> = {
+  'connect-failure': 'upstream_unreachable',
+  reset: 'upstream_reset',
+  timeout: 'upstream_timeout',
+  tls: 'upstream_tls_error',
+  other: 'upstream_unreachable'
 }
 
 /** Sends one attempt; resolves with the response head or a named failure, never rejects for upstream reasons. */
