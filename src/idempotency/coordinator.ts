@@ -136,20 +136,20 @@ export class Coordinator {
     const { concurrent, waitTimeout, pollInterval, lockTtl } = this.options
     const { key, owner, fingerprint } = claim
     const deadline = this.clock.now() + waitTimeout
+    const conflict = { action: 'conflict', result: 'conflict', retryAfter: retryAfterSeconds(pollInterval) } as const
     let entry = await this.store.claim(key, fingerprint, owner, lockTtl)
-    let waited = false
-    while (entry) {
+    if (entry === null) return { action: 'proceed', claim, result: 'new' }
+    for (let waited = false; ; waited = true) {
       const answer = answerFor(entry, fingerprint, waited)
       if (answer) return answer
       const remaining = deadline - this.clock.now()
-      if (concurrent === 'reject' || remaining <= 0) {
-        return { action: 'conflict', result: 'conflict', retryAfter: retryAfterSeconds(pollInterval) }
-      }
+      if (concurrent === 'reject' || remaining <= 0) return conflict
       await this.clock.sleep(Math.min(pollInterval, remaining), signal)
-      waited = true
-      // Gone means released or expired: the key is free again, and this request may take it.
-      entry = (await this.store.get(key)) ?? (await this.store.claim(key, fingerprint, owner, lockTtl))
+      entry = await this.store.get(key)
+      // Gone: the original ended with nothing to replay (429/503, the sidecar's own error, an
+      // answer over maxResponseBody, or its owner died). A duplicate never goes upstream in its
+      // place, or a processed request could run twice; its client's retry will.
+      if (entry === null) return conflict
     }
-    return { action: 'proceed', claim, result: 'new' }
   }
 }

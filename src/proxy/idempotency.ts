@@ -2,7 +2,7 @@
 // claimed, replayed, coalesced with the in-flight original, or refused; after the final answer,
 // the answer is stored for replay or the claim released. Generated keys never repeat, so only
 // clients' keys go through the store, and only with a buffered body, which can be fingerprinted.
-import { pipeline, type Readable, Transform } from 'node:stream'
+import { PassThrough, type Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import { SidecarError } from '../errors.js'
 import { type Claim, type Coordinator, fingerprint, scopeKey } from '../idempotency/coordinator.js'
@@ -59,22 +59,51 @@ export function replay(reply: FastifyReply, response: StoredResponse) {
 }
 
 /**
- * Passes an upstream body through to the client while keeping a copy of up to `limit + 1` bytes,
- * then hands the copy to `done`, or null when either side broke. Over the limit, the copy says so
- * by its length, and the answer is not stored.
+ * Passes an upstream body through to the client while keeping a copy of up to `limit + 1` bytes
+ * for the store; over the limit, the copy says so by its length and the answer is not stored.
+ * A client that goes away does not stop the copy: the upstream body is still read to its end
+ * (while it fits), so that the client's retry finds the answer Didit gave, and is not billed twice.
+ * `done` gets the copy, or null when the upstream body broke.
  */
 export function tee(body: Readable, limit: number, done: (copy: Buffer | null) => void): Readable {
   const kept: Buffer[] = []
   let size = 0
-  const through = new Transform({
-    transform(chunk: Buffer, _encoding, next) {
-      if (size <= limit) {
-        kept.push(chunk)
-        size += chunk.length
-      }
-      next(null, chunk)
+  let settled = false
+  const finish = (copy: Buffer | null) => {
+    if (settled) return
+    settled = true
+    done(copy)
+  }
+  const through = new PassThrough()
+  const clientGone = () => through.destroyed
+  through.once('close', () => {
+    if (through.writableFinished) return
+    if (size > limit) body.destroy()
+    else body.resume()
+  })
+  body.on('data', (chunk: Buffer) => {
+    if (size <= limit) {
+      kept.push(chunk)
+      size += chunk.length
+    }
+    if (clientGone()) {
+      if (size > limit) body.destroy()
+      return
+    }
+    if (!through.write(chunk)) {
+      body.pause()
+      through.once('drain', () => body.resume())
     }
   })
-  pipeline(body, through, (error) => done(error ? null : Buffer.concat(kept)))
+  body.once('end', () => {
+    finish(Buffer.concat(kept))
+    if (!clientGone()) through.end()
+  })
+  body.once('error', (error) => {
+    finish(null)
+    through.destroy(error)
+  })
+  // Destroyed without an error (the client left with an answer too large to keep): nothing to store.
+  body.once('close', () => finish(body.readableEnded ? Buffer.concat(kept) : null))
   return through
 }

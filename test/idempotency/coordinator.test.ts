@@ -92,13 +92,14 @@ t.test('concurrent: wait replays the original when it completes during the wait'
   t.equal(world.sleeps, 3)
 })
 
-t.test('concurrent: wait takes the key over when the original releases it', async (t) => {
+t.test('concurrent: wait answers 409 when the original releases the key, and the retry goes through', async (t) => {
   const { coordinator, world } = setup()
   const claim = await first(coordinator)
   world.during = async (n) => void (n === 2 && (await coordinator.settle(claim, { ...ok, status: 429 })))
-  const admission = await coordinator.admit('k', 'fp')
-  t.match(admission, { action: 'proceed', result: 'new' })
-  t.ok(admission.action === 'proceed' && admission.claim.owner !== claim.owner)
+  t.same(await coordinator.admit('k', 'fp'), { action: 'conflict', result: 'conflict', retryAfter: 1 })
+  const retry = await coordinator.admit('k', 'fp')
+  t.match(retry, { action: 'proceed', result: 'new' })
+  t.ok(retry.action === 'proceed' && retry.claim.owner !== claim.owner)
 })
 
 t.test('concurrent: wait gives up with 409 after waitTimeout', async (t) => {
@@ -117,9 +118,10 @@ t.test('a crashed owner blocks the key only until lockTtl', async (t) => {
   t.match(await coordinator.admit('k', 'fp'), { action: 'proceed', result: 'new' })
 })
 
-t.test('a waiting duplicate takes over a crashed owner claim once it expires', async (t) => {
+t.test('a duplicate waiting on a crashed owner gets 409 once the claim expires; its retry proceeds', async (t) => {
   const { coordinator } = setup({ lockTtl: 500, waitTimeout: 10_000 })
   await first(coordinator)
+  t.match(await coordinator.admit('k', 'fp'), { action: 'conflict', result: 'conflict' })
   t.match(await coordinator.admit('k', 'fp'), { action: 'proceed', result: 'new' })
 })
 
