@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are config values, not templates
 import t from 'tap'
 import { expandEnv, expandString } from '../../src/config/env.js'
 

@@ -5,21 +5,15 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
-import { type FakeDidit, startFakeDidit } from '../../src/dev/fake-didit.js'
 import type { ClientResponse } from '../helpers/client.js'
 import { type RedisServer, startRedis } from '../helpers/redis-server.js'
-import { sample, type TestSidecar } from '../helpers/sidecar.js'
+import { sample } from '../helpers/sidecar.js'
 
-interface Teardown {
-  teardown(fn: () => unknown): void
-}
+export { assertProblem, FAST_BACKOFF, metric, metricsAfter, problemOf, startUpstream } from '../helpers/e2e.js'
 
 export type StoreType = 'memory' | 'redis'
 /** Every behavioural scenario runs once per store type (issue 4: "the same behavioural suite"). */
 export const STORE_TYPES: readonly StoreType[] = ['memory', 'redis']
-
-/** Waits that keep a scenario fast; a retry then costs a millisecond or two. */
-export const FAST_BACKOFF = { base: '1ms', max: '2ms', jitter: 'full' }
 
 export interface StoreUnderTest {
   type: StoreType
@@ -63,31 +57,11 @@ export async function useStore(
   }
 }
 
-export async function startUpstream(t: Teardown): Promise<FakeDidit> {
-  const didit = await startFakeDidit()
-  t.teardown(() => didit.close())
-  return didit
-}
-
-/** Metric name with the sidecar's prefix. */
-export const metric = (name: string) => `didit_sidecar_${name}`
+import { metric } from '../helpers/e2e.js'
 
 /** `didit_sidecar_idempotency_total` for one result, summed over routes unless `route` is given. */
 export function idempotencyCount(text: string, result: string, route?: string): number {
   return sample(text, metric('idempotency_total'), route === undefined ? { result } : { result, route })
-}
-
-/**
- * The metrics once `requests` requests have been counted. The response event fires when the
- * response has finished on the server, which may be a moment after the client has read it.
- */
-export async function metricsAfter(sidecar: TestSidecar, requests: number, timeoutMs = 3000): Promise<string> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const text = await sidecar.metrics()
-    if (sample(text, metric('requests_total')) >= requests || Date.now() > until) return text
-    await sleep(5)
-  }
 }
 
 /** Polls `condition` every 5 ms; throws after `timeoutMs` (generous: a bound against hanging, not a speed test). */
@@ -110,31 +84,6 @@ export function tracked<T>(promise: Promise<T>): { promise: Promise<T>; done(): 
     settled = true
   })
   return { promise: watched, done: () => settled }
-}
-
-export interface ProblemBody {
-  code?: string
-  status?: number
-  contentType?: string
-}
-
-/** The problem+json body of a sidecar error, with its content type. */
-export function problemOf(response: ClientResponse): ProblemBody {
-  const contentType = String(response.headers['content-type'] ?? '')
-  try {
-    return { ...(JSON.parse(response.body.toString()) as ProblemBody), contentType }
-  } catch {
-    return { contentType }
-  }
-}
-
-/** Asserts the sidecar's own problem+json answer: status, content type and stable code. */
-export function assertProblem(t: Test, response: ClientResponse, status: number, code: string, what = ''): void {
-  const problem = problemOf(response)
-  const prefix = what === '' ? '' : `${what}: `
-  t.equal(response.status, status, `${prefix}status ${status}`)
-  t.match(problem.contentType, /^application\/problem\+json/, `${prefix}problem+json`)
-  t.equal(problem.code, code, `${prefix}code ${code}`)
 }
 
 /** Whether the sidecar marked the answer as a replay (Stripe's header). */

@@ -64,5 +64,6 @@ t.test('inbound: hop-by-hop response headers dropped', async (t) => {
     }),
     { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] }
   )
-  t.same(inboundHeaders({ connection: ['close', 'x-a'], 'x-a': '1', 'x-b': '2' }), { 'x-b': '2' })
+  // undici gives repeated response headers as arrays, Connection included
+  t.same(inboundHeaders({ connection: ['close', 'x-a'], 'x-a': '1', 'x-b': '2' } as never), { 'x-b': '2' })
 })
