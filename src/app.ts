@@ -5,7 +5,6 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import Fastify, {
   type FastifyBaseLogger,
-  type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -16,7 +15,7 @@ import { Registry } from 'prom-client'
 import type { Dispatcher } from 'undici'
 import { buildAdmin, type Lifecycle } from './admin.js'
 import type { Config } from './config/schema.js'
-import { PROBLEM_CONTENT_TYPE, SidecarError, toProblem } from './errors.js'
+import { SidecarError } from './errors.js'
 import { Coordinator } from './idempotency/coordinator.js'
 import { MemoryStore } from './idempotency/memory-store.js'
 import { RedisStore } from './idempotency/redis-store.js'
@@ -26,13 +25,13 @@ import { createLogger, observeLogs } from './observe/logging.js'
 import { observeMetrics } from './observe/metrics.js'
 import { readBody } from './proxy/body.js'
 import { createForwarder } from './proxy/forward.js'
+import { answerConnect, handleError, sendProblem } from './proxy/problems.js'
 import { requestIdFrom } from './proxy/request-id.js'
 import { compileRoutes } from './proxy/routes.js'
 import './proxy/state.js'
 import { checkTarget, splitTarget, upstreamBase } from './proxy/target.js'
 import { RetryBudget } from './retry/budget.js'
 import { createAgent } from './upstream/agent.js'
-import { FAILURE_PROBLEMS, failureOf } from './upstream/attempt.js'
 import { VERSION } from './version.js'
 
 export interface AppDeps {
@@ -108,7 +107,6 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
       return '/'
     }
   })
-  // Node drops CONNECT silently unless someone answers it.
   proxy.server.on('connect', (_req: IncomingMessage, socket: Socket) => answerConnect(socket))
   // `Expect: 100-continue` is answered in onRequest, after the checks, so that a refused request
   // (413, 400) is refused before its body is sent; Node would send 100 Continue at once.
@@ -163,13 +161,8 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
       ...(state.idempotencyKey === undefined ? {} : { idempotencyKey: state.idempotencyKey })
     })
   }
-  proxy.setErrorHandler((error: FastifyError, request, reply) => {
-    const failure = error instanceof SidecarError ? 'other' : failureOf(error, false)
-    if (failure === 'other') return sendProblem(request, reply, toSidecarError(error))
-    // The upstream body failed before its first byte reached the client: no retry after commit.
-    request.sidecar.outcome = 'aborted'
-    return sendProblem(request, reply, new SidecarError(FAILURE_PROBLEMS[failure], undefined, { cause: error }))
-  })
+  proxy.setErrorHandler(handleError)
+  // Every path is routed, so only an unrouted method can end here.
   proxy.setNotFoundHandler((request, reply) => sendProblem(request, reply, new SidecarError('method_not_allowed')))
 
   const forward = createForwarder({
@@ -214,29 +207,4 @@ function createStore(options: Config['idempotency']['store']): IdempotencyStore 
   if (options.type === 'memory') return new MemoryStore({ maxEntries: options.maxEntries })
   // The key prefix is applied once, by the coordinator's scope key.
   return new RedisStore({ url: options.url, timeout: options.timeout })
-}
-
-function toSidecarError(error: FastifyError): SidecarError {
-  if (error instanceof SidecarError) return error
-  if (error.statusCode === 413) return new SidecarError('request_too_large', undefined, { cause: error })
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return new SidecarError('bad_request', error.message, { cause: error })
-  }
-  return new SidecarError('internal_error', undefined, { cause: error })
-}
-
-function sendProblem(request: FastifyRequest, reply: FastifyReply, error: SidecarError) {
-  if (error.status >= 500 && error.code === 'internal_error') request.log.error({ err: error.cause }, 'internal error')
-  reply.code(error.status).headers(error.headers).type(PROBLEM_CONTENT_TYPE)
-  if (error.code === 'request_too_large') reply.header('connection', 'close')
-  return reply.send(JSON.stringify(toProblem(error, request.id)))
-}
-
-function answerConnect(socket: Socket) {
-  const body = JSON.stringify(
-    toProblem(new SidecarError('method_not_allowed', 'CONNECT is not supported: the sidecar is not a tunnel'))
-  )
-  socket.end(
-    `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
-  )
 }

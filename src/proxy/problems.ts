@@ -1,0 +1,40 @@
+// The sidecar's own answers: every error becomes one of the closed set in errors.ts, sent as
+// problem+json. Upstream answers never pass through here; they reach the client unchanged.
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { PROBLEM_CONTENT_TYPE, SidecarError, toProblem } from '../errors.js'
+import { FAILURE_PROBLEMS, failureOf } from '../upstream/attempt.js'
+
+export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const failure = error instanceof SidecarError ? 'other' : failureOf(error, false)
+  if (failure === 'other') return sendProblem(request, reply, toSidecarError(error))
+  // The upstream body failed before its first byte reached the client: no retry after commit.
+  request.sidecar.outcome = 'aborted'
+  return sendProblem(request, reply, new SidecarError(FAILURE_PROBLEMS[failure], undefined, { cause: error }))
+}
+
+function toSidecarError(error: FastifyError): SidecarError {
+  if (error instanceof SidecarError) return error
+  if (error.statusCode === 413) return new SidecarError('request_too_large', undefined, { cause: error })
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new SidecarError('bad_request', error.message, { cause: error })
+  }
+  return new SidecarError('internal_error', undefined, { cause: error })
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: SidecarError) {
+  if (error.status >= 500 && error.code === 'internal_error') request.log.error({ err: error.cause }, 'internal error')
+  reply.code(error.status).headers(error.headers).type(PROBLEM_CONTENT_TYPE)
+  if (error.code === 'request_too_large') reply.header('connection', 'close')
+  return reply.send(JSON.stringify(toProblem(error, request.id)))
+}
+
+/** Node drops CONNECT silently unless someone answers it; the sidecar is not a tunnel. */
+export function answerConnect(socket: Socket) {
+  const body = JSON.stringify(
+    toProblem(new SidecarError('method_not_allowed', 'CONNECT is not supported: the sidecar is not a tunnel'))
+  )
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  )
+}
