@@ -6,12 +6,11 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox'
 
 type Unit = 'duration' | 'size'
 
-function unit(kind: Unit, fallback: string | undefined, description: string) {
-  const options = fallback === undefined ? {} : { default: fallback }
-  return Type.Unsafe<number>({ type: ['string', 'integer'], 'x-unit': kind, description, ...options })
+function unit(kind: Unit, fallback: string, description: string) {
+  return Type.Unsafe<number>({ type: ['string', 'integer'], 'x-unit': kind, description, default: fallback })
 }
-const duration = (fallback: string | undefined, description: string) => unit('duration', fallback, description)
-const size = (fallback: string | undefined, description: string) => unit('size', fallback, description)
+const duration = (fallback: string, description: string) => unit('duration', fallback, description)
+const size = (fallback: string, description: string) => unit('size', fallback, description)
 
 function section<T extends Record<string, TSchema>>(properties: T, description: string) {
   return Type.Object(properties, { additionalProperties: false, default: {}, description })

@@ -144,6 +144,15 @@ t.test('rules across keys', async (t) => {
   )
 })
 
+t.test('idempotency timing rules, and a document that is not a mapping', async (t) => {
+  t.same(problemsOf({ idempotency: { pollInterval: 0, store: { lockTtl: '500ms', timeout: 0 } } }), [
+    'idempotency.store.lockTtl: must be at least 1s',
+    'idempotency.store.timeout: must be at least 1ms',
+    'idempotency.pollInterval: must be at least 1ms'
+  ])
+  t.same(problemsOf('just a string'), ['(root): must be object'])
+})
+
 t.test('files: unreadable and malformed', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'didit-sidecar-config-'))
   const broken = join(dir, 'broken.yaml')

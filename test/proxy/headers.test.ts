@@ -66,4 +66,5 @@ t.test('inbound: hop-by-hop response headers dropped', async (t) => {
   )
   // undici gives repeated response headers as arrays, Connection included
   t.same(inboundHeaders({ connection: ['close', 'x-a'], 'x-a': '1', 'x-b': '2' } as never), { 'x-b': '2' })
+  t.same(inboundHeaders({ 'content-length': '2' }), { 'content-length': '2' }, 'no Connection header at all')
 })
