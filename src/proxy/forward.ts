@@ -56,7 +56,6 @@ export function createForwarder(deps: ForwardDeps) {
     if (decision.kind === 'none') return undefined
     if (decision.kind === 'invalid') throw new SidecarError('invalid_idempotency_key')
     request.sidecar.idempotencyKey = decision.key
-    events.emit('idempotencyKey', { route: request.sidecar.route.name, requestId: request.id, source: decision.source })
     return decision
   }
 
@@ -81,6 +80,9 @@ export function createForwarder(deps: ForwardDeps) {
 
   function forwardWithRetries(request: FastifyRequest, reply: FastifyReply, key: Key, body: RequestBody | undefined) {
     const state = request.sidecar
+    if (key !== undefined) {
+      events.emit('idempotencyKey', { route: state.route.name, requestId: request.id, source: key.source })
+    }
     const upstreamRequest: UpstreamRequest = {
       origin: deps.upstream.origin,
       path: deps.upstream.prefix + state.target.path + state.target.query,
