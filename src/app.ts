@@ -1,15 +1,9 @@
 // buildApp(config, deps): the proxy and admin servers, wired in request order:
-// target check → route match → body limit → body read → forward (key, retries, response).
+// arrival (target, route, limits) → body read → forward (key, idempotency, retries, response).
 // Only server.ts listens and handles signals.
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  LogController
-} from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { Dispatcher } from 'undici'
@@ -23,13 +17,13 @@ import type { IdempotencyStore } from './idempotency/store.js'
 import { Events } from './observe/events.js'
 import { createLogger, observeLogs } from './observe/logging.js'
 import { observeMetrics } from './observe/metrics.js'
+import { arrival, setAsideAbsoluteTarget, stampHeaders } from './proxy/arrival.js'
 import { readBody } from './proxy/body.js'
 import { createForwarder } from './proxy/forward.js'
 import { answerConnect, handleError, sendProblem } from './proxy/problems.js'
 import { requestIdFrom } from './proxy/request-id.js'
 import { compileRoutes } from './proxy/routes.js'
-import './proxy/state.js'
-import { checkTarget, splitTarget, upstreamBase } from './proxy/target.js'
+import { upstreamBase } from './proxy/target.js'
 import { RetryBudget } from './retry/budget.js'
 import { createAgent } from './upstream/agent.js'
 import { VERSION } from './version.js'
@@ -62,8 +56,6 @@ export interface Sidecar {
 }
 
 const ROUTED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
-const kOriginalUrl = Symbol('originalUrl')
-type MarkedRequest = IncomingMessage & { [kOriginalUrl]?: string }
 
 export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   const registry = deps.registry ?? new Registry()
@@ -100,12 +92,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     bodyLimit: config.listen.bodyLimit,
     // Absolute-form targets (`GET http://other.host/`) must be caught before routing.
-    rewriteUrl: (req: MarkedRequest) => {
-      const url = req.url ?? '/'
-      if (url.startsWith('/')) return url
-      req[kOriginalUrl] = url
-      return '/'
-    }
+    rewriteUrl: setAsideAbsoluteTarget
   })
   proxy.server.on('connect', (_req: IncomingMessage, socket: Socket) => answerConnect(socket))
   // `Expect: 100-continue` is answered in onRequest, after the checks, so that a refused request
@@ -118,49 +105,8 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     readBody(payload, { maxBuffered: request.sidecar.route.policy.maxBufferedBody, bodyLimit: config.listen.bodyLimit })
   )
 
-  proxy.addHook('onRequest', async (request, reply) => {
-    const url = (request.raw as MarkedRequest)[kOriginalUrl] ?? request.url
-    // userinfo in an absolute-form target must not reach the logs
-    const target = splitTarget(url.replace(/\/\/[^/@]*@/, '//'))
-    const route = matchRoute(request.method, target.path)
-    request.sidecar = {
-      route,
-      budget: budgets.get(route.name) as RetryBudget,
-      target,
-      started: now(),
-      attempts: 0,
-      outcome: 'rejected'
-    }
-    // 'close' rather than onResponse: it also fires when a response breaks midway (Fastify then
-    // destroys the socket and runs no onResponse hook).
-    reply.raw.once('close', () => emitResponse(request, reply))
-    const problem = checkTarget(url)
-    if (problem !== null) throw new SidecarError(problem)
-    const length = Number(request.headers['content-length'] ?? 0)
-    if (length > config.listen.bodyLimit) throw new SidecarError('request_too_large')
-    // Only now, with the request accepted, invite the body (RFC 9110 §10.1.1).
-    if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue()
-  })
-  proxy.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id)
-    reply.header('x-sidecar-attempts', String(request.sidecar?.attempts ?? 0))
-    const key = request.sidecar?.idempotencyKey
-    if (key !== undefined) reply.header(config.idempotency.header, key)
-  })
-  function emitResponse(request: FastifyRequest, reply: FastifyReply) {
-    const state = request.sidecar
-    events.emit('response', {
-      route: state.route.name,
-      requestId: request.id,
-      method: request.method,
-      path: state.target.path,
-      status: reply.statusCode,
-      outcome: reply.raw.writableFinished ? state.outcome : 'aborted',
-      durationMs: now() - state.started,
-      attempts: state.attempts,
-      ...(state.idempotencyKey === undefined ? {} : { idempotencyKey: state.idempotencyKey })
-    })
-  }
+  proxy.addHook('onRequest', arrival({ config, matchRoute, budgets, events, now }))
+  proxy.addHook('onSend', stampHeaders(config.idempotency.header))
   proxy.setErrorHandler(handleError)
   // Every path is routed, so only an unrouted method can end here.
   proxy.setNotFoundHandler((request, reply) => sendProblem(request, reply, new SidecarError('method_not_allowed')))

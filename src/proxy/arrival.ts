@@ -1,0 +1,86 @@
+// The first stage of every request, before its body is read: the request target as sent, the
+// route and its budget, the body limit from Content-Length, and the 100 Continue invitation.
+// It also arranges the `response` event, which fires however the response ends.
+import type { IncomingMessage } from 'node:http'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../config/schema.js'
+import { SidecarError } from '../errors.js'
+import type { Events } from '../observe/events.js'
+import type { RetryBudget } from '../retry/budget.js'
+import type { RouteMatcher } from './routes.js'
+import './state.js'
+import { checkTarget, splitTarget } from './target.js'
+
+const kOriginalUrl = Symbol('originalUrl')
+type MarkedRequest = IncomingMessage & { [kOriginalUrl]?: string }
+
+/**
+ * Fastify's `rewriteUrl`: absolute-form targets (`GET http://other.host/`) are set aside before
+ * routing, which only knows paths, and refused in `arrive`.
+ */
+export function setAsideAbsoluteTarget(req: MarkedRequest): string {
+  const url = req.url ?? '/'
+  if (url.startsWith('/')) return url
+  req[kOriginalUrl] = url
+  return '/'
+}
+
+export interface ArrivalDeps {
+  config: Config
+  matchRoute: RouteMatcher
+  budgets: ReadonlyMap<string, RetryBudget>
+  events: Events
+  now(): number
+}
+
+export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDeps) {
+  return async function arrive(request: FastifyRequest, reply: FastifyReply) {
+    const url = (request.raw as MarkedRequest)[kOriginalUrl] ?? request.url
+    // userinfo in an absolute-form target must not reach the logs
+    const target = splitTarget(url.replace(/\/\/[^/@]*@/, '//'))
+    const route = matchRoute(request.method, target.path)
+    request.sidecar = {
+      route,
+      budget: budgets.get(route.name) as RetryBudget,
+      target,
+      started: now(),
+      attempts: 0,
+      outcome: 'rejected'
+    }
+    // 'close' rather than onResponse: it also fires when a response breaks midway (Fastify then
+    // destroys the socket and runs no onResponse hook).
+    reply.raw.once('close', () => emitResponse(request, reply))
+    const problem = checkTarget(url)
+    if (problem !== null) throw new SidecarError(problem)
+    if (Number(request.headers['content-length'] ?? 0) > config.listen.bodyLimit) {
+      throw new SidecarError('request_too_large')
+    }
+    // Only now, with the request accepted, invite the body (RFC 9110 §10.1.1).
+    if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue()
+  }
+
+  function emitResponse(request: FastifyRequest, reply: FastifyReply) {
+    const state = request.sidecar
+    events.emit('response', {
+      route: state.route.name,
+      requestId: request.id,
+      method: request.method,
+      path: state.target.path,
+      status: reply.statusCode,
+      outcome: reply.raw.writableFinished ? state.outcome : 'aborted',
+      durationMs: now() - state.started,
+      attempts: state.attempts,
+      ...(state.idempotencyKey === undefined ? {} : { idempotencyKey: state.idempotencyKey })
+    })
+  }
+}
+
+/** Headers on every answer, the sidecar's own included: request id, attempts, idempotency key. */
+export function stampHeaders(keyHeader: string) {
+  return async function stamp(request: FastifyRequest, reply: FastifyReply) {
+    reply.header('x-request-id', request.id)
+    reply.header('x-sidecar-attempts', String(request.sidecar?.attempts ?? 0))
+    const key = request.sidecar?.idempotencyKey
+    if (key !== undefined) reply.header(keyHeader, key)
+  }
+}
