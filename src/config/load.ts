@@ -76,9 +76,10 @@ export function resolveConfig(document: unknown, { env = process.env }: LoadOpti
   const data = expandEnv(document, env)
   if (!validate(data)) throw new ConfigError(formatErrors(validate.errors ?? []))
   const raw = data as RawConfig
-  const problems = checkConsistency(raw)
+  const config = { ...raw, routes: raw.routes.map((route) => resolveRoute(route, raw.retry)) }
+  const problems = checkConsistency(config)
   if (problems.length > 0) throw new ConfigError(problems)
-  return { ...raw, routes: raw.routes.map((route) => resolveRoute(route, raw.retry)) }
+  return config
 }
 
 function resolveRoute(route: RawConfig['routes'][number], base: RetryPolicy): Route {
@@ -97,20 +98,17 @@ export function mergePolicy(base: RetryPolicy, override: RetryOverride = {}): Re
 }
 
 /** Rules that span several keys, which a schema cannot say. */
-function checkConsistency(raw: RawConfig): string[] {
+function checkConsistency(config: Config): string[] {
   const problems: string[] = []
   const seen = new Set<string>()
-  raw.routes.forEach((route, index) => {
+  config.routes.forEach((route, index) => {
     if (route.name === 'default') problems.push(`routes[${index}].name: "default" is reserved for unmatched requests`)
     if (seen.has(route.name)) problems.push(`routes[${index}].name: duplicate route name "${route.name}"`)
     seen.add(route.name)
   })
   const policies: Array<[string, RetryPolicy]> = [
-    ['retry', raw.retry],
-    ...raw.routes.map((route, index): [string, RetryPolicy] => [
-      `routes[${index}].retry`,
-      mergePolicy(raw.retry, route.retry)
-    ])
+    ['retry', config.retry],
+    ...config.routes.map((route, index): [string, RetryPolicy] => [`routes[${index}].retry`, route.policy])
   ]
   for (const [path, policy] of policies) {
     if (policy.perTryTimeout > policy.timeout) problems.push(`${path}.perTryTimeout: must not exceed timeout`)
@@ -119,7 +117,7 @@ function checkConsistency(raw: RawConfig): string[] {
     if (policy.budget.window < 1000 || policy.budget.window > 60_000)
       problems.push(`${path}.budget.window: must be 1s to 60s`)
   }
-  const { store, pollInterval } = raw.idempotency
+  const { store, pollInterval } = config.idempotency
   if (store.lockTtl < 1000) problems.push('idempotency.store.lockTtl: must be at least 1s')
   if (store.timeout < 1) problems.push('idempotency.store.timeout: must be at least 1ms')
   if (pollInterval < 1) problems.push('idempotency.pollInterval: must be at least 1ms')

@@ -15,9 +15,6 @@ const SIZE_BYTES: Record<string, number> = {
   GB: 1000 ** 3
 }
 
-export const DURATION_PATTERN = DURATION.source
-export const SIZE_PATTERN = SIZE.source
-
 /** Milliseconds from a duration string or an integer number of ms. */
 export function parseDuration(value: string | number): number {
   return parseUnit(value, DURATION, DURATION_MS, 'duration')

@@ -1,7 +1,7 @@
 // Route matching: method + path → the configured route, first match wins; unmatched requests
 // use the default policy under the name `default`. Paths match segment by segment; `:name`
 // matches one non-empty segment. Matching is on the raw path, as received.
-import type { Method, RetryPolicy, Route } from '../config/schema.js'
+import type { RetryPolicy, Route } from '../config/schema.js'
 
 export interface MatchedRoute {
   name: string
@@ -31,5 +31,3 @@ function samePath(pattern: readonly string[], segments: readonly string[]): bool
     return part.startsWith(':') ? segment.length > 0 : part === segment
   })
 }
-
-export type { Method }

@@ -63,11 +63,10 @@ t.test('query strings, repeated headers and methods pass through; Host is the up
   const sidecar = await startSidecar(t, { upstream: { url: didit.url } })
   const send = client(t)
   const query = '?page=2&tag=a&tag=b&q=a+b%20c&empty=&flag'
+  // undici sends an array as two header lines
   await send(`${sidecar.url}/v3/sessions/${query}`, {
-    headers: { 'x-custom': 'one' },
-    // undici sends an array as two header lines
-    ...({ headers: { 'x-tenant': ['a', 'b'], accept: 'application/json' } } as object)
-  })
+    headers: { 'x-tenant': ['a', 'b'], accept: 'application/json' }
+  } as object)
   const received = didit.requests[0]
   t.equal(received?.url, `/v3/sessions/${query}`, 'query byte for byte')
   const tenants = []
