@@ -1,4 +1,5 @@
 // The decision of a session, shaped like Didit's GET /v3/session/{id}/decision/ (a few KB, not the full 45 KB).
+import { idVerification } from './features.js'
 import type { Session } from './sessions.js'
 
 const IMAGE_BASE = 'https://service-didit-verification.s3.amazonaws.com/fake'
@@ -24,27 +25,10 @@ export function decisionBody(session: Session): object {
       ? [
           {
             node_id: 'feature_ocr',
-            status: 'Approved',
-            document_type: 'Identity Card',
-            document_number: 'CAA000000',
-            personal_number: '99999999R',
+            ...idVerification(),
             portrait_image: image('portrait.jpg'),
             front_image: image('front.jpg'),
-            back_image: image('back.jpg'),
-            date_of_birth: '1980-01-01',
-            age: 45,
-            expiration_date: '2031-06-02',
-            date_of_issue: '2021-06-02',
-            issuing_state: 'ESP',
-            issuing_state_name: 'Spain',
-            first_name: 'Carmen',
-            last_name: 'Espanola Espanola',
-            full_name: 'Carmen Espanola Espanola',
-            gender: 'F',
-            address: 'Avda de Madrid 34, Madrid, Madrid',
-            place_of_birth: 'Madrid',
-            nationality: 'ESP',
-            warnings: []
+            back_image: image('back.jpg')
           }
         ]
       : null,
