@@ -38,6 +38,8 @@ export type Admission =
 export interface FinalResponse extends StoredResponse {
   /** False for the sidecar's own answers (502/504 problem+json), which are never stored. */
   fromUpstream: boolean
+  /** Statuses that release the key instead of being stored (the route's `idempotency.releaseOn`); 429 and 503 by default. */
+  releaseOn?: readonly number[]
 }
 
 export type Settlement = 'stored' | 'released' | 'lost' | 'store_error'
@@ -79,7 +81,10 @@ export class Coordinator {
     const { key, owner, fingerprint } = claim
     const { ttl, maxResponseBody } = this.options
     try {
-      if (response && shouldStore(response.status, response.fromUpstream, response.body.length, maxResponseBody)) {
+      if (
+        response &&
+        shouldStore(response.status, response.fromUpstream, response.body.length, maxResponseBody, response.releaseOn)
+      ) {
         const { status, headers, body } = response
         return (await this.store.complete(key, owner, fingerprint, { status, headers, body }, ttl)) ? 'stored' : 'lost'
       }

@@ -138,13 +138,18 @@ export function createForwarder(deps: ForwardDeps) {
     }
     const { status } = result.response
     const headers = inboundHeaders(result.response.headers)
+    const { releaseOn } = state.route.idempotency
     // Only what a replay carries is stored: no cookie or per-response header ever reaches the store.
     const kept = replayedHeaders(headers)
     const body =
       claim === null
         ? result.response.body
         : tee(result.response.body, config.idempotency.store.maxResponseBody, (copy) =>
-            settle(request, claim, copy === null ? null : { status, headers: kept, body: copy, fromUpstream: true })
+            settle(
+              request,
+              claim,
+              copy === null ? null : { status, headers: kept, body: copy, fromUpstream: true, releaseOn }
+            )
           )
     return reply.code(status).headers(headers).send(body)
   }
