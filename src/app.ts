@@ -78,7 +78,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   observeMetrics(registry, events, { routes: config.routes.map((route) => route.name), version: VERSION })
   observeLogs(logger, events)
 
-  const matchRoute = compileRoutes(config.routes, config.retry)
+  const matchRoute = compileRoutes(config.routes, config.retry, { releaseOn: config.idempotency.releaseOn })
   const budgets = new Map(
     [...config.routes.map((route) => [route.name, route.policy] as const), ['default', config.retry] as const].map(
       ([name, policy]) => [name, new RetryBudget(policy.budget, now)]

@@ -76,15 +76,25 @@ export function resolveConfig(document: unknown, { env = process.env }: LoadOpti
   const data = expandEnv(document, env)
   if (!validate(data)) throw new ConfigError(formatErrors(validate.errors ?? []))
   const raw = data as RawConfig
-  const config = { ...raw, routes: raw.routes.map((route) => resolveRoute(route, raw.retry)) }
+  const config = { ...raw, routes: raw.routes.map((route) => resolveRoute(route, raw.retry, raw.idempotency)) }
   const problems = checkConsistency(config)
   if (problems.length > 0) throw new ConfigError(problems)
   return config
 }
 
-function resolveRoute(route: RawConfig['routes'][number], base: RetryPolicy): Route {
+function resolveRoute(
+  route: RawConfig['routes'][number],
+  base: RetryPolicy,
+  idempotency: RawConfig['idempotency']
+): Route {
   const methods: Method[] = Array.isArray(route.method) ? route.method : [route.method]
-  return { name: route.name, methods, path: route.path, policy: mergePolicy(base, route.retry) }
+  return {
+    name: route.name,
+    methods,
+    path: route.path,
+    policy: mergePolicy(base, route.retry),
+    idempotency: { releaseOn: route.idempotency?.releaseOn ?? idempotency.releaseOn }
+  }
 }
 
 export function mergePolicy(base: RetryPolicy, override: RetryOverride = {}): RetryPolicy {

@@ -101,6 +101,10 @@ export const RetryOverrideSchema = Type.Unsafe<DeepPartial<Static<typeof RetryPo
   overrideOf(RetryPolicySchema) as TSchema
 )
 
+// Only failures can release a key: a released answer lets the client's retry reach Didit again.
+const ReleaseOn = (options: { default?: number[]; description: string }) =>
+  Type.Array(Type.Integer({ minimum: 400, maximum: 599 }), { uniqueItems: true, ...options })
+
 const Route = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'metric and log label' }),
@@ -108,7 +112,13 @@ const Route = Type.Object(
       description: 'a method or a non-empty list of methods'
     }),
     path: Type.String({ pattern: '^/', description: 'exact path, or with :parameters' }),
-    retry: Type.Optional(RetryOverrideSchema)
+    retry: Type.Optional(RetryOverrideSchema),
+    idempotency: Type.Optional(
+      Type.Object(
+        { releaseOn: Type.Optional(ReleaseOn({ description: 'replaces idempotency.releaseOn for this route' })) },
+        { additionalProperties: false, description: 'idempotency settings of this route' }
+      )
+    )
   },
   { additionalProperties: false }
 )
@@ -197,7 +207,11 @@ export const ConfigSchema = Type.Object(
           description: 'a duplicate of an in-flight request: wait | reject (409)'
         }),
         waitTimeout: duration('10s', 'longest wait for the in-flight original'),
-        pollInterval: duration('50ms', 'how often a waiting duplicate checks the store')
+        pollInterval: duration('50ms', 'how often a waiting duplicate checks the store'),
+        releaseOn: ReleaseOn({
+          default: [429, 503],
+          description: 'upstream statuses (400-599) that release the key instead of being stored'
+        })
       },
       'idempotency keys'
     ),
@@ -214,12 +228,18 @@ export type RetryOn = Static<typeof RetryOn>
 export type Jitter = (typeof JITTERS)[number]
 export type Method = (typeof METHODS)[number]
 
+/** A route's idempotency settings, resolved against the global ones. */
+export interface RouteIdempotency {
+  releaseOn: readonly number[]
+}
+
 /** A route with its policy resolved against the default. */
 export interface Route {
   name: string
   methods: readonly Method[]
   path: string
   policy: RetryPolicy
+  idempotency: RouteIdempotency
 }
 
 export type Config = Omit<RawConfig, 'routes'> & { routes: Route[] }

@@ -1,51 +1,10 @@
 // What the proxy does around forwarding a request that carries an Idempotency-Key: `admit` before
 // (claim, replay, wait for the original, or refuse), `settle` after (store the answer or release).
 // Follows the IETF draft (409 in flight, 422 on reuse with another payload) and Stripe (5xx replayed).
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import { type Entry, type IdempotencyStore, type StoredResponse, StoreUnavailableError } from './store.js'
-
-/** `path` is the request target without its query. */
-export interface Scope {
-  apiKey: string
-  method: string
-  path: string
-  key: string
-}
-
-const TENANT_HASH_LENGTH = 32
-
-/** Store key: prefix + sha256(apiKey) (hex, first 32 chars) + method + path + client key. Never contains the API key itself. */
-export function scopeKey(prefix: string, scope: Scope): string {
-  const tenant = createHash('sha256').update(scope.apiKey).digest('hex').slice(0, TENANT_HASH_LENGTH)
-  return `${prefix}${tenant}:${scope.method}:${escapeColons(scope.path)}:${escapeColons(scope.key)}`
-}
-
-/** Paths and keys may contain ':', so it is escaped: "/a:b" + "c" must not meet "/a" + "b:c". */
-function escapeColons(part: string): string {
-  return part.replace(/[%:]/g, (char) => (char === '%' ? '%25' : '%3A'))
-}
-
-/** Request fingerprint: sha256 over method, path+query and body, each length-prefixed so that boundaries cannot collide. */
-export function fingerprint(method: string, target: string, body: Buffer): string {
-  const hash = createHash('sha256')
-  for (const field of [Buffer.from(method), Buffer.from(target), body]) hash.update(`${field.length}:`).update(field)
-  return hash.digest('hex')
-}
-
-// "Not processed, try again": replaying them would repeat a transient refusal. Stripe's rate
-// limiter likewise sits before its idempotency layer, so a 429 never sticks to a key.
-const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 503])
-
-/** Whether a final answer is stored for replay: not 429/503, not the sidecar's own errors, not over maxResponseBody. */
-export function shouldStore(
-  status: number,
-  fromUpstream: boolean,
-  bodyBytes: number,
-  maxResponseBody: number
-): boolean {
-  return fromUpstream && !RETRYABLE_STATUSES.has(status) && bodyBytes <= maxResponseBody
-}
+import { shouldStore } from './stored.js'
 
 /** Retry-After for a 409, in whole seconds, at least 1. */
 export function retryAfterSeconds(ms: number): number {
@@ -79,6 +38,8 @@ export type Admission =
 export interface FinalResponse extends StoredResponse {
   /** False for the sidecar's own answers (502/504 problem+json), which are never stored. */
   fromUpstream: boolean
+  /** Statuses that release the key instead of being stored (the route's `idempotency.releaseOn`); 429 and 503 by default. */
+  releaseOn?: readonly number[]
 }
 
 export type Settlement = 'stored' | 'released' | 'lost' | 'store_error'
@@ -120,7 +81,10 @@ export class Coordinator {
     const { key, owner, fingerprint } = claim
     const { ttl, maxResponseBody } = this.options
     try {
-      if (response && shouldStore(response.status, response.fromUpstream, response.body.length, maxResponseBody)) {
+      if (
+        response &&
+        shouldStore(response.status, response.fromUpstream, response.body.length, maxResponseBody, response.releaseOn)
+      ) {
         const { status, headers, body } = response
         return (await this.store.complete(key, owner, fingerprint, { status, headers, body }, ttl)) ? 'stored' : 'lost'
       }

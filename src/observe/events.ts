@@ -31,7 +31,7 @@ export interface KeyEvent extends Base {
   source: 'client' | 'generated'
 }
 
-export type IdempotencyResult = 'new' | 'replayed' | 'coalesced' | 'conflict' | 'mismatch' | 'store_error'
+export type IdempotencyResult = 'new' | 'replayed' | 'coalesced' | 'conflict' | 'mismatch' | 'store_error' | 'unscoped' // no credentials: forwarded without deduplication
 export interface IdempotencyEvent extends Base {
   result: IdempotencyResult
 }

@@ -77,7 +77,7 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
   })
   const idempotency = new Counter({
     name: `${PREFIX}idempotency_total`,
-    help: 'Idempotency store decisions: new, replayed, coalesced, conflict, mismatch, store_error',
+    help: 'Idempotency store decisions: new, replayed, coalesced, conflict, mismatch, store_error, unscoped',
     labelNames: ['route', 'result'],
     registers
   })

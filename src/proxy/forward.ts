@@ -6,12 +6,13 @@ import type { Dispatcher } from 'undici'
 import type { Config } from '../config/schema.js'
 import { SidecarError } from '../errors.js'
 import type { Claim, Coordinator, FinalResponse } from '../idempotency/coordinator.js'
+import { replayedHeaders } from '../idempotency/stored.js'
 import type { Events } from '../observe/events.js'
 import { type RunResult, runWithRetries } from '../retry/run.js'
 import { sendAttempt, type UpstreamRequest } from '../upstream/attempt.js'
 import type { RequestBody } from './body.js'
 import { inboundHeaders, outboundHeaders } from './headers.js'
-import { admit, replay, tee } from './idempotency.js'
+import { admit, credentialsOf, replay, tee } from './idempotency.js'
 import { decideKey } from './idempotency-key.js'
 
 export interface ForwardDeps {
@@ -69,11 +70,12 @@ export function createForwarder(deps: ForwardDeps) {
       keyPrefix: config.idempotency.store.keyPrefix,
       route: route.name,
       requestId: request.id,
-      apiKey: config.upstream.apiKey !== '' ? config.upstream.apiKey : String(request.headers['x-api-key'] ?? ''),
+      credentials: credentialsOf(request.raw.rawHeaders, config.upstream.apiKey),
       method: request.method,
       path: target.path,
       query: target.query,
       key: key.key,
+      contentType: request.headers['content-type'],
       body: body?.bytes ?? Buffer.alloc(0)
     })
   }
@@ -136,11 +138,18 @@ export function createForwarder(deps: ForwardDeps) {
     }
     const { status } = result.response
     const headers = inboundHeaders(result.response.headers)
+    const { releaseOn } = state.route.idempotency
+    // Only what a replay carries is stored: no cookie or per-response header ever reaches the store.
+    const kept = replayedHeaders(headers)
     const body =
       claim === null
         ? result.response.body
         : tee(result.response.body, config.idempotency.store.maxResponseBody, (copy) =>
-            settle(request, claim, copy === null ? null : { status, headers, body: copy, fromUpstream: true })
+            settle(
+              request,
+              claim,
+              copy === null ? null : { status, headers: kept, body: copy, fromUpstream: true, releaseOn }
+            )
           )
     return reply.code(status).headers(headers).send(body)
   }

@@ -2,11 +2,21 @@
 // claimed, replayed, coalesced with the in-flight original, or refused; after the final answer,
 // the answer is stored for replay or the claim released. Generated keys never repeat, so only
 // clients' keys go through the store, and only with a buffered body, which can be fingerprinted.
+// A caller without credentials has no scope of its own: its request is forwarded undeduplicated.
 import { PassThrough, type Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import { SidecarError } from '../errors.js'
-import { type Claim, type Coordinator, fingerprint, scopeKey } from '../idempotency/coordinator.js'
+import type { Claim, Coordinator } from '../idempotency/coordinator.js'
+import { fingerprint } from '../idempotency/fingerprint.js'
+import {
+  CREDENTIAL_HEADERS,
+  type CredentialHeader,
+  type Credentials,
+  scopeKey,
+  tenantOf
+} from '../idempotency/scope.js'
 import type { StoredResponse } from '../idempotency/store.js'
+import { replayedHeaders } from '../idempotency/stored.js'
 import type { Events } from '../observe/events.js'
 
 export interface AdmitInput {
@@ -15,11 +25,12 @@ export interface AdmitInput {
   keyPrefix: string
   route: string
   requestId: string
-  apiKey: string
+  credentials: Credentials
   method: string
   path: string
   query: string
   key: string
+  contentType: string | undefined
   body: Buffer
 }
 
@@ -27,13 +38,15 @@ export interface AdmitInput {
 export type AdmitOutcome = { kind: 'forward'; claim: Claim | null } | { kind: 'replay'; response: StoredResponse }
 
 export async function admit(input: AdmitInput): Promise<AdmitOutcome> {
-  const key = scopeKey(input.keyPrefix, {
-    apiKey: input.apiKey,
-    method: input.method,
-    path: input.path,
-    key: input.key
-  })
-  const admission = await input.coordinator.admit(key, fingerprint(input.method, input.path + input.query, input.body))
+  const tenant = tenantOf(input.credentials)
+  if (tenant === null) {
+    // Neither served from the store nor told that a key exists: anyone could send this request.
+    input.events.emit('idempotency', { route: input.route, requestId: input.requestId, result: 'unscoped' })
+    return { kind: 'forward', claim: null }
+  }
+  const key = scopeKey(input.keyPrefix, { tenant, method: input.method, path: input.path, key: input.key })
+  const print = await fingerprint(input.method, input.path + input.query, input.body, input.contentType)
+  const admission = await input.coordinator.admit(key, print)
   input.events.emit('idempotency', { route: input.route, requestId: input.requestId, result: admission.result })
   switch (admission.action) {
     case 'proceed':
@@ -53,9 +66,32 @@ export async function admit(input: AdmitInput): Promise<AdmitOutcome> {
   }
 }
 
-/** Answers from the store: the same status, headers and bytes, marked as a replay (Stripe's header). */
+/**
+ * The caller's credentials as Didit sees them: every value of each credential header, the
+ * injected API key in place of the client's x-api-key (as the forwarded request carries it).
+ */
+export function credentialsOf(rawHeaders: readonly string[], injectedApiKey: string): Credentials {
+  const names: ReadonlySet<string> = new Set(CREDENTIAL_HEADERS)
+  const found: Array<[CredentialHeader, string]> = injectedApiKey === '' ? [] : [['x-api-key', injectedApiKey]]
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase()
+    if (!names.has(name) || (name === 'x-api-key' && injectedApiKey !== '')) continue
+    found.push([name as CredentialHeader, rawHeaders[i + 1] as string])
+  }
+  return found
+}
+
+/**
+ * Answers from the store: the same status, body and content headers, marked as a replay
+ * (Stripe's header). Node dates it afresh. A stream rather than a Buffer, so that Fastify adds no
+ * content-type the original did not have; the length is the stored one.
+ */
 export function replay(reply: FastifyReply, response: StoredResponse) {
-  return reply.code(response.status).headers(response.headers).header('idempotent-replayed', 'true').send(response.body)
+  const body = new PassThrough()
+  body.end(response.body)
+  reply.code(response.status).headers(replayedHeaders(response.headers)).header('idempotent-replayed', 'true')
+  if (response.status !== 304) reply.header('content-length', String(response.body.length))
+  return reply.send(body)
 }
 
 /**

@@ -1,22 +1,28 @@
 // Route matching: method + path → the configured route, first match wins; unmatched requests
 // use the default policy under the name `default`. Paths match segment by segment; `:name`
 // matches one non-empty segment. Matching is on the raw path, as received.
-import type { RetryPolicy, Route } from '../config/schema.js'
+import type { RetryPolicy, Route, RouteIdempotency } from '../config/schema.js'
+import { DEFAULT_RELEASE_ON } from '../idempotency/stored.js'
 
 export interface MatchedRoute {
   name: string
   policy: RetryPolicy
+  idempotency: RouteIdempotency
 }
 
 export type RouteMatcher = (method: string, path: string) => MatchedRoute
 
-export function compileRoutes(routes: readonly Route[], fallback: RetryPolicy): RouteMatcher {
+export function compileRoutes(
+  routes: readonly Route[],
+  fallback: RetryPolicy,
+  fallbackIdempotency: RouteIdempotency = { releaseOn: DEFAULT_RELEASE_ON }
+): RouteMatcher {
   const compiled = routes.map((route) => ({
     methods: new Set<string>(route.methods),
     segments: route.path.split('/'),
-    match: { name: route.name, policy: route.policy }
+    match: { name: route.name, policy: route.policy, idempotency: route.idempotency }
   }))
-  const unmatched: MatchedRoute = { name: 'default', policy: fallback }
+  const unmatched: MatchedRoute = { name: 'default', policy: fallback, idempotency: fallbackIdempotency }
   return (method, path) => {
     const segments = path.split('/')
     const found = compiled.find((route) => route.methods.has(method) && samePath(route.segments, segments))

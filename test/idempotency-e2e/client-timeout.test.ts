@@ -6,7 +6,17 @@ import { request as httpRequest } from 'node:http'
 import t from 'tap'
 import { client } from '../helpers/client.js'
 import { startSidecar } from '../helpers/sidecar.js'
-import { FAST_BACKOFF, metricsAfter, post, replayed, STORE_TYPES, startUpstream, until, useStore } from './harness.js'
+import {
+  E2E_API_KEY,
+  FAST_BACKOFF,
+  metricsAfter,
+  post,
+  replayed,
+  STORE_TYPES,
+  startUpstream,
+  until,
+  useStore
+} from './harness.js'
 
 const PATH = '/v3/aml/'
 const BODY = '{"full_name":"A"}'
@@ -17,7 +27,7 @@ const SIZES = { small: 1024, large: 256 * 1024 }
 function abandoned(url: string, key: string) {
   const req = httpRequest(`${url}${PATH}`, {
     method: 'POST',
-    headers: { 'idempotency-key': key, 'content-type': 'application/json' }
+    headers: { 'idempotency-key': key, 'content-type': 'application/json', 'x-api-key': E2E_API_KEY }
   })
   req.on('error', () => {})
   req.end(BODY)

@@ -89,12 +89,16 @@ export function tracked<T>(promise: Promise<T>): { promise: Promise<T>; done(): 
 /** Whether the sidecar marked the answer as a replay (Stripe's header). */
 export const replayed = (response: ClientResponse) => response.headers['idempotent-replayed'] === 'true'
 
-/** A JSON POST with a client key. */
+/** The caller's credential on `post`: only a caller with credentials has its keys deduplicated. */
+export const E2E_API_KEY = 'e2e-tenant-api-key'
+
+/** A JSON POST with a client key, from a caller with an x-api-key (`headers` may replace it). */
 export function post(key: string | undefined, body: string, headers: Record<string, string> = {}) {
   return {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
+      'x-api-key': E2E_API_KEY,
       ...(key === undefined ? {} : { 'idempotency-key': key }),
       ...headers
     },

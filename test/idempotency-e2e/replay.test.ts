@@ -1,6 +1,7 @@
 // Replay (issue 4, behaviour 2): a client's key used again with the same request after the first
 // has completed gets the stored answer byte for byte, marked Idempotent-Replayed, and upstream sees
 // nothing more. Counted as result=new, then result=replayed. After `ttl` the answer is gone.
+// (Which headers a replay carries: replay-headers.test.ts.)
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { client } from '../helpers/client.js'
@@ -58,8 +59,8 @@ for (const type of STORE_TYPES) {
       t.equal(Buffer.compare(again.body, ANSWER), 0, `#${n}: the stored body, byte for byte`)
       t.equal(again.headers['content-type'], HEADERS['content-type'], `#${n}: the stored content-type`)
       t.equal(again.headers['content-length'], String(ANSWER.length), `#${n}: the stored length`)
-      t.equal(again.headers['x-didit-trace'], 'trace-1', `#${n}: other upstream headers kept`)
-      t.same(again.headers['set-cookie'], ['a=1', 'b=2'], `#${n}: repeated headers kept`)
+      t.notOk('x-didit-trace' in again.headers, `#${n}: per-response upstream headers are not replayed`)
+      t.notOk('set-cookie' in again.headers, `#${n}: nor cookies`)
       t.ok(replayed(again), `#${n}: Idempotent-Replayed: true`)
       t.equal(again.headers['x-sidecar-attempts'], '0', `#${n}: no attempt made`)
       t.equal(again.headers['idempotency-key'], 'replay-key-1', `#${n}: the key echoed`)

@@ -1,12 +1,5 @@
 import t from 'tap'
-import {
-  Coordinator,
-  type CoordinatorOptions,
-  fingerprint,
-  retryAfterSeconds,
-  scopeKey,
-  shouldStore
-} from '../../src/idempotency/coordinator.js'
+import { Coordinator, type CoordinatorOptions, retryAfterSeconds } from '../../src/idempotency/coordinator.js'
 import { MemoryStore } from '../../src/idempotency/memory-store.js'
 import { type IdempotencyStore, StoreUnavailableError } from '../../src/idempotency/store.js'
 
@@ -149,23 +142,6 @@ t.test('settle by an owner whose claim expired is lost', async (t) => {
   t.equal(await coordinator.settle(current, ok), 'stored')
 })
 
-t.test('shouldStore', async (t) => {
-  const table: [number, boolean, number, boolean][] = [
-    [200, true, 10, true],
-    [201, true, 1024, true],
-    [400, true, 10, true],
-    [500, true, 10, true],
-    [502, true, 10, true],
-    [429, true, 10, false],
-    [503, true, 10, false],
-    [502, false, 10, false],
-    [504, false, 10, false],
-    [200, true, 1025, false]
-  ]
-  for (const [status, fromUpstream, bytes, expected] of table)
-    t.equal(shouldStore(status, fromUpstream, bytes, 1024), expected, `${status} ${fromUpstream} ${bytes}`)
-})
-
 t.test('retryAfterSeconds rounds up to whole seconds, at least 1', async (t) => {
   t.same([0, 50, 1000, 1001, 2500].map(retryAfterSeconds), [1, 1, 1, 2, 3])
 })
@@ -194,26 +170,4 @@ t.test('an aborted wait rejects with an AbortError (system clock)', async (t) =>
   const controller = new AbortController()
   setImmediate(() => controller.abort(new Error('client gone')))
   await t.rejects(coordinator.admit('k', 'fp', controller.signal), { name: 'AbortError' })
-})
-
-t.test('scopeKey hides the API key and separates tenants, methods, paths and keys', async (t) => {
-  const base = { apiKey: 'secret-api-key-123', method: 'POST', path: '/v2/session/', key: 'abc' }
-  const key = scopeKey('didit-sidecar:', base)
-  t.ok(key.startsWith('didit-sidecar:'))
-  t.notOk(key.includes(base.apiKey))
-  const variants = [{ apiKey: 'other' }, { method: 'PUT' }, { path: '/v2/other/' }, { key: 'abd' }]
-  for (const variant of variants)
-    t.not(scopeKey('didit-sidecar:', { ...base, ...variant }), key, JSON.stringify(variant))
-  const colon = (path: string, key: string) => scopeKey('p:', { ...base, path, key })
-  t.not(colon('/a:b', 'c'), colon('/a', 'b:c'), 'a colon cannot move a boundary')
-})
-
-t.test('fingerprint covers method, target and body, with unambiguous boundaries', async (t) => {
-  const base = fingerprint('POST', '/v2/session/?a=1', Buffer.from('{"x":1}'))
-  t.match(base, /^[0-9a-f]{64}$/)
-  t.equal(fingerprint('POST', '/v2/session/?a=1', Buffer.from('{"x":1}')), base)
-  t.not(fingerprint('POST', '/v2/session/?a=1', Buffer.from('{"x":2}')), base)
-  t.not(fingerprint('POST', '/v2/session/?a=2', Buffer.from('{"x":1}')), base)
-  t.not(fingerprint('PUT', '/v2/session/?a=1', Buffer.from('{"x":1}')), base)
-  t.not(fingerprint('POST', '/ab', Buffer.from('c')), fingerprint('POST', '/a', Buffer.from('bc')))
 })

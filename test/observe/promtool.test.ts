@@ -23,7 +23,8 @@ t.test('promtool check metrics', async (t) => {
     routes: [{ name: 'aml', method: 'POST', path: '/v3/aml/' }]
   })
   const send = client(t)
-  const post = { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'k1' }, body: '{}' }
+  const headers = { 'content-type': 'application/json', 'idempotency-key': 'k1', 'x-api-key': 'k' }
+  const post = { method: 'POST', headers, body: '{}' }
   t.equal((await send(`${sidecar.url}/v3/aml/`, post)).status, 200)
   t.equal((await send(`${sidecar.url}/v3/aml/`, post)).headers['idempotent-replayed'], 'true')
 

@@ -33,7 +33,16 @@ t.test('parameters match one non-empty segment', async (t) => {
 
 t.test('first match wins; the policy comes resolved', async (t) => {
   const again = compileRoutes(
-    [...config.routes, { name: 'shadowed', methods: ['POST'], path: '/v3/session/', policy: config.retry }],
+    [
+      ...config.routes,
+      {
+        name: 'shadowed',
+        methods: ['POST'],
+        path: '/v3/session/',
+        policy: config.retry,
+        idempotency: { releaseOn: [] }
+      }
+    ],
     config.retry
   )
   t.equal(again('POST', '/v3/session/').name, 'create')
