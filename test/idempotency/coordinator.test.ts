@@ -175,6 +175,7 @@ const failing: IdempotencyStore = {
   get: () => Promise.reject(new StoreUnavailableError('down')),
   complete: () => Promise.reject(new StoreUnavailableError('down')),
   release: () => Promise.reject(new StoreUnavailableError('down')),
+  renew: () => Promise.reject(new StoreUnavailableError('down')),
   close: async () => {}
 }
 
