@@ -140,6 +140,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
       await proxy.close()
       await admin.close()
       if (!forced) await dispatcher.close()
+      coordinator.close()
       await store.close()
     },
     async forceClose() {
