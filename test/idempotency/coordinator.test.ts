@@ -218,3 +218,61 @@ t.test('fingerprint covers method, target and body, with unambiguous boundaries'
   t.not(fingerprint('PUT', '/v2/session/?a=1', Buffer.from('{"x":1}')), base)
   t.not(fingerprint('POST', '/ab', Buffer.from('c')), fingerprint('POST', '/a', Buffer.from('bc')))
 })
+
+t.test('a store error while a duplicate waits never sends it upstream, even with onStoreError: pass', async (t) => {
+  const { coordinator, store, world } = setup({ onStoreError: 'pass', waitTimeout: 1000, pollInterval: 100 })
+  const claim = await first(coordinator)
+  const get = store.get.bind(store)
+  let failing = true
+  store.get = (key) => (failing ? Promise.reject(new StoreUnavailableError('paused')) : get(key))
+  // The store fails for three polls, then answers again while the original is still in flight.
+  world.during = async (n) => {
+    if (n === 4) failing = false
+    if (n === 6) await coordinator.settle(claim, ok)
+  }
+  t.match(await coordinator.admit('k', 'fp'), { action: 'replay', result: 'coalesced' }, 'kept waiting')
+
+  failing = true
+  world.during = async () => {}
+  await first(coordinator, 'other')
+  t.same(
+    await coordinator.admit('other', 'fp'),
+    { action: 'conflict', result: 'conflict', retryAfter: 1 },
+    'a store that never answers again: 409 at waitTimeout, not a bypass'
+  )
+})
+
+t.test('a proceed claim is renewed every lockTtl/3 until settled; close stops every renewal', async (t) => {
+  const ticks: { ms: number; fn: () => void; stopped: boolean }[] = []
+  const clock = {
+    now: () => 0,
+    sleep: async () => {},
+    every: (ms: number, fn: () => void) => {
+      const tick = { ms, fn, stopped: false }
+      ticks.push(tick)
+      return () => {
+        tick.stopped = true
+      }
+    }
+  }
+  const store = new MemoryStore({ maxEntries: 10, now: () => 0 })
+  const coordinator = new Coordinator(store, { ...options, lockTtl: 3000 }, clock)
+  const claim = await first(coordinator)
+  t.same(
+    ticks.map((tick) => tick.ms),
+    [1000]
+  )
+  await first(coordinator, 'other')
+  t.equal(coordinator.held, 2)
+  await coordinator.settle(claim, ok)
+  t.same(
+    ticks.map((tick) => tick.stopped),
+    [true, false]
+  )
+  coordinator.close()
+  t.same(
+    ticks.map((tick) => tick.stopped),
+    [true, true]
+  )
+  t.equal(coordinator.held, 0)
+})
