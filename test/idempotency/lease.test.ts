@@ -11,7 +11,7 @@ import { RedisStore } from '../../src/idempotency/redis-store.js'
 import type { IdempotencyStore } from '../../src/idempotency/store.js'
 import { startRedis } from '../helpers/redis-server.js'
 
-const LOCK_TTL = 300
+const LOCK_TTL = 400
 /** The owner works this long: four lockTtls. */
 const WORK = 4 * LOCK_TTL
 const options: CoordinatorOptions = {
