@@ -76,7 +76,7 @@ export class MemoryStore implements IdempotencyStore {
     const one = { entries: 1, bytes: slot.bytes }
     if (overBy(scope.claimed, one, this.share) || overBy(this.claimed, one, this.bounds)) {
       this.dropIfEmpty(key, scope)
-      throw new StoreUnavailableError('memory store: the in-flight claims of this scope fill its share')
+      throw new StoreUnavailableError('memory store: in-flight claims fill the tenant share or the whole store')
     }
     this.add(scope, scope.claims, key, slot)
     this.makeRoom(scope)
