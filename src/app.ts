@@ -14,6 +14,7 @@ import { Coordinator } from './idempotency/coordinator.js'
 import { MemoryStore } from './idempotency/memory-store.js'
 import { RedisStore } from './idempotency/redis-store.js'
 import type { IdempotencyStore } from './idempotency/store.js'
+import { tenantOf } from './idempotency/tenant.js'
 import { Events } from './observe/events.js'
 import { createLogger, observeLogs } from './observe/logging.js'
 import { observeMetrics } from './observe/metrics.js'
@@ -139,6 +140,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
       await proxy.close()
       await admin.close()
       if (!forced) await dispatcher.close()
+      coordinator.close()
       await store.close()
     },
     async forceClose() {
@@ -150,7 +152,10 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
 }
 
 function createStore(options: Config['idempotency']['store']): IdempotencyStore {
-  if (options.type === 'memory') return new MemoryStore({ maxEntries: options.maxEntries })
+  if (options.type === 'memory') {
+    const { maxEntries, maxBytes, scopeShare, keyPrefix } = options
+    return new MemoryStore({ maxEntries, maxBytes, scopeShare, scopeOf: tenantOf(keyPrefix) })
+  }
   // The key prefix is applied once, by the coordinator's scope key.
   return new RedisStore({ url: options.url, timeout: options.timeout })
 }

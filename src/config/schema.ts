@@ -191,9 +191,16 @@ export const ConfigSchema = Type.Object(
             }),
             keyPrefix: Type.String({ default: 'didit-sidecar:', description: 'prefix of every store key' }),
             ttl: duration('24h', 'how long a completed response is replayed'),
-            lockTtl: duration('2m', 'an in-flight claim expires after this'),
+            lockTtl: duration('2m', 'an in-flight claim expires after this; its live owner renews it every lockTtl/3'),
             maxResponseBody: size('1MiB', 'larger responses are not stored'),
             maxEntries: Type.Integer({ minimum: 1, default: 10000, description: 'memory store only' }),
+            maxBytes: size('64MiB', 'memory store only: bytes held by responses and claims'),
+            scopeShare: Type.Number({
+              exclusiveMinimum: 0,
+              maximum: 1,
+              default: 0.5,
+              description: 'memory store only: the fraction of maxEntries and maxBytes one tenant may hold'
+            }),
             timeout: duration('500ms', 'bound on one store operation'),
             onStoreError: choice(['pass', 'reject'] as const, {
               default: 'pass',

@@ -47,9 +47,19 @@ export type Settlement = 'stored' | 'released' | 'lost' | 'store_error'
 export interface Clock {
   now(): number
   sleep(ms: number, signal?: AbortSignal): Promise<void>
+  /** Calls `fn` every `ms` until the returned stop is called (default: an unref'd interval timer). */
+  every?(ms: number, fn: () => void): () => void
 }
 
 const systemClock: Clock = { now: Date.now, sleep: (ms, signal) => delay(ms, undefined, { signal }) }
+
+function every(ms: number, fn: () => void): () => void {
+  const timer = setInterval(fn, ms).unref()
+  return () => clearInterval(timer)
+}
+
+// Renewed three times per lockTtl, so that one late or failed renewal does not lose a live claim.
+const RENEWALS_PER_LOCK_TTL = 3
 
 /** The answer for an existing entry, or null while the original with the same fingerprint is in flight. */
 export function answerFor(entry: Entry, fingerprint: string, waited: boolean): Admission | null {
@@ -59,16 +69,29 @@ export function answerFor(entry: Entry, fingerprint: string, waited: boolean): A
 }
 
 export class Coordinator {
+  /** The renewal of each live claim, by owner: a claim lives as long as its owner works on it. */
+  private readonly leases = new Map<string, () => void>()
+
   constructor(
     private readonly store: IdempotencyStore,
     private readonly options: CoordinatorOptions,
     private readonly clock: Clock = systemClock
   ) {}
 
-  /** Decides what to do with a request. Rejects only when `signal` aborts a wait (the default clock: an AbortError). */
+  /** Claims being renewed (settled ones are not). */
+  get held(): number {
+    return this.leases.size
+  }
+
+  /**
+   * Decides what to do with a request. Rejects only when `signal` aborts a wait (the default clock: an AbortError).
+   * A `proceed` claim is renewed every lockTtl/3 until `settle`, so only a dead owner's claim expires.
+   */
   async admit(key: string, fingerprint: string, signal?: AbortSignal): Promise<Admission> {
     try {
-      return await this.decide({ key, owner: randomUUID(), fingerprint }, signal)
+      const admission = await this.decide({ key, owner: randomUUID(), fingerprint }, signal)
+      if (admission.action === 'proceed') this.renew(admission.claim)
+      return admission
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error
       if (this.options.onStoreError === 'pass') return { action: 'bypass', result: 'store_error', error }
@@ -80,6 +103,7 @@ export class Coordinator {
   async settle(claim: Claim, response: FinalResponse | null): Promise<Settlement> {
     const { key, owner, fingerprint } = claim
     const { ttl, maxResponseBody } = this.options
+    this.stopRenewing(owner)
     try {
       if (
         response &&
@@ -93,6 +117,38 @@ export class Coordinator {
       if (error instanceof StoreUnavailableError) return 'store_error'
       throw error
     }
+  }
+
+  /** Stops renewing every claim (shutdown): claims not settled by then expire within lockTtl. */
+  close(): void {
+    for (const owner of [...this.leases.keys()]) this.stopRenewing(owner)
+  }
+
+  private renew(claim: Claim): void {
+    const { lockTtl } = this.options
+    let pending = false
+    const tick = () => {
+      if (pending) return
+      pending = true
+      this.store
+        .renew(claim.key, claim.owner, lockTtl)
+        .then(
+          // Not the owner's any more (expired during a store outage, or taken): nothing left to keep.
+          (held) => held || this.stopRenewing(claim.owner),
+          // A store error: the claim may still be alive, so the next tick tries again.
+          () => {}
+        )
+        .finally(() => {
+          pending = false
+        })
+    }
+    const interval = Math.max(1, Math.floor(lockTtl / RENEWALS_PER_LOCK_TTL))
+    this.leases.set(claim.owner, (this.clock.every ?? every)(interval, tick))
+  }
+
+  private stopRenewing(owner: string): void {
+    this.leases.get(owner)?.()
+    this.leases.delete(owner)
   }
 
   /** Claims the key, or polls an in-flight original until it completes, disappears, or waitTimeout passes. */
@@ -109,11 +165,25 @@ export class Coordinator {
       const remaining = deadline - this.clock.now()
       if (concurrent === 'reject' || remaining <= 0) return conflict
       await this.clock.sleep(Math.min(pollInterval, remaining), signal)
-      entry = await this.store.get(key)
+      const polled = await this.poll(key)
+      // The key is known to be in flight: a store error must not send this duplicate upstream
+      // (onStoreError's `pass` applies to the first claim only), so it keeps waiting; 409 at waitTimeout.
+      if (polled === 'unavailable') continue
+      entry = polled
       // Gone: the original ended with nothing to replay (429/503, the sidecar's own error, an
       // answer over maxResponseBody, or its owner died). A duplicate never goes upstream in its
       // place, or a processed request could run twice; its client's retry will.
       if (entry === null) return conflict
+    }
+  }
+
+  /** The entry now, or 'unavailable' on a store error. */
+  private async poll(key: string): Promise<Entry | null | 'unavailable'> {
+    try {
+      return await this.store.get(key)
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return 'unavailable'
+      throw error
     }
   }
 }

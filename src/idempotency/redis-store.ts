@@ -2,8 +2,10 @@
 // with SET NX PX semantics, and completing or releasing compares the owner inside a Lua script.
 // Every operation is bounded by `timeout`: a slow or absent Redis becomes a StoreUnavailableError
 // quickly, and ioredis reconnects in the background (no offline queue, so nothing piles up).
+// A claim given up on (timed out or failed once sent) is undone by owner when Redis answers again.
 import { once } from 'node:events'
 import { Redis } from 'ioredis'
+import { AbandonedClaims } from './abandoned-claims.js'
 import { type Entry, type IdempotencyStore, type StoredResponse, StoreUnavailableError } from './store.js'
 
 export interface RedisStoreOptions {
@@ -38,17 +40,22 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`,
   idempotencyRelease: `${OWNED}if not owned(KEYS[1], ARGV[1]) then return 0 end
 redis.call('DEL', KEYS[1])
+return 1`,
+  idempotencyRenew: `${OWNED}if not owned(KEYS[1], ARGV[1]) then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`
 }
 interface Scripted {
   idempotencyClaim(key: string, value: string, lockTtl: number): Promise<string | null>
   idempotencyComplete(key: string, owner: string, value: string, ttl: number): Promise<number>
   idempotencyRelease(key: string, owner: string): Promise<number>
+  idempotencyRenew(key: string, owner: string, lockTtl: number): Promise<number>
 }
 
 export class RedisStore implements IdempotencyStore {
   private readonly redis: Redis & Scripted
   private readonly timeout: number
+  private readonly abandoned = new AbandonedClaims((key, owner) => this.release(key, owner))
   private ready: Promise<void> | undefined
 
   constructor(options: RedisStoreOptions) {
@@ -64,13 +71,18 @@ export class RedisStore implements IdempotencyStore {
     })
     // Failures reach callers as StoreUnavailableError; without a listener ioredis would print them.
     redis.on('error', () => {})
+    redis.on('ready', () => void this.abandoned.drain())
     for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 1, lua })
     this.redis = redis as Redis & Scripted
   }
 
   claim(key: string, fingerprint: string, owner: string, lockTtl: number): Promise<Entry | null> {
     const value = JSON.stringify({ state: 'in-flight', fingerprint, owner })
-    return this.run('claim', async () => decode(await this.redis.idempotencyClaim(key, value, lockTtl)))
+    return this.run(
+      'claim',
+      async () => decode(await this.redis.idempotencyClaim(key, value, lockTtl)),
+      () => this.abandoned.add(key, owner, lockTtl)
+    )
   }
 
   get(key: string): Promise<Entry | null> {
@@ -87,19 +99,37 @@ export class RedisStore implements IdempotencyStore {
     return this.run('release', async () => (await this.redis.idempotencyRelease(key, owner)) === 1)
   }
 
+  renew(key: string, owner: string, lockTtl: number): Promise<boolean> {
+    return this.run('renew', async () => (await this.redis.idempotencyRenew(key, owner, lockTtl)) === 1)
+  }
+
   async close(): Promise<void> {
     this.redis.disconnect()
   }
 
-  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` once connected, within `timeout`. `givenUp` runs on a failure after the command may have been sent. */
+  private async run<T>(operation: string, fn: () => Promise<T>, givenUp?: () => void): Promise<T> {
     let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<never>((_, reject) => {
+    let sent = false
+    let timedOut = false
+    const timeout = new Promise<never>((_, reject) => {
       const error = () => new StoreUnavailableError(`redis ${operation} timed out after ${this.timeout} ms`)
-      timer = setTimeout(() => reject(error()), this.timeout)
+      timer = setTimeout(() => {
+        timedOut = true
+        reject(error())
+      }, this.timeout)
+    })
+    const work = this.connected().then(() => {
+      sent = true
+      return fn()
     })
     try {
-      return await Promise.race([timedOut, this.connected().then(fn)])
+      const result = await Promise.race([timeout, work])
+      if (this.abandoned.size > 0) void this.abandoned.drain()
+      return result
     } catch (error) {
+      // Timed out while still connecting: the command may be sent later, so it counts as sent.
+      if (sent || timedOut) givenUp?.()
       if (error instanceof StoreUnavailableError) throw error
       throw new StoreUnavailableError(`redis ${operation} failed: ${(error as Error).message}`, { cause: error })
     } finally {

@@ -20,6 +20,8 @@ export interface IdempotencyStore {
   complete(key: string, owner: string, fingerprint: string, response: StoredResponse, ttl: number): Promise<boolean>
   /** Deletes the owner's claim (compare-and-delete); false when it is not the owner's. */
   release(key: string, owner: string): Promise<boolean>
+  /** Extends the owner's claim to `lockTtl` ms from now (compare-and-expire); false when it is not the owner's. */
+  renew(key: string, owner: string, lockTtl: number): Promise<boolean>
   close(): Promise<void>
 }
 

@@ -151,6 +151,7 @@ const failing: IdempotencyStore = {
   get: () => Promise.reject(new StoreUnavailableError('down')),
   complete: () => Promise.reject(new StoreUnavailableError('down')),
   release: () => Promise.reject(new StoreUnavailableError('down')),
+  renew: () => Promise.reject(new StoreUnavailableError('down')),
   close: async () => {}
 }
 
@@ -170,4 +171,62 @@ t.test('an aborted wait rejects with an AbortError (system clock)', async (t) =>
   const controller = new AbortController()
   setImmediate(() => controller.abort(new Error('client gone')))
   await t.rejects(coordinator.admit('k', 'fp', controller.signal), { name: 'AbortError' })
+})
+
+t.test('a store error while a duplicate waits never sends it upstream, even with onStoreError: pass', async (t) => {
+  const { coordinator, store, world } = setup({ onStoreError: 'pass', waitTimeout: 1000, pollInterval: 100 })
+  const claim = await first(coordinator)
+  const get = store.get.bind(store)
+  let failing = true
+  store.get = (key) => (failing ? Promise.reject(new StoreUnavailableError('paused')) : get(key))
+  // The store fails for three polls, then answers again while the original is still in flight.
+  world.during = async (n) => {
+    if (n === 4) failing = false
+    if (n === 6) await coordinator.settle(claim, ok)
+  }
+  t.match(await coordinator.admit('k', 'fp'), { action: 'replay', result: 'coalesced' }, 'kept waiting')
+
+  failing = true
+  world.during = async () => {}
+  await first(coordinator, 'other')
+  t.same(
+    await coordinator.admit('other', 'fp'),
+    { action: 'conflict', result: 'conflict', retryAfter: 1 },
+    'a store that never answers again: 409 at waitTimeout, not a bypass'
+  )
+})
+
+t.test('a proceed claim is renewed every lockTtl/3 until settled; close stops every renewal', async (t) => {
+  const ticks: { ms: number; fn: () => void; stopped: boolean }[] = []
+  const clock = {
+    now: () => 0,
+    sleep: async () => {},
+    every: (ms: number, fn: () => void) => {
+      const tick = { ms, fn, stopped: false }
+      ticks.push(tick)
+      return () => {
+        tick.stopped = true
+      }
+    }
+  }
+  const store = new MemoryStore({ maxEntries: 10, now: () => 0 })
+  const coordinator = new Coordinator(store, { ...options, lockTtl: 3000 }, clock)
+  const claim = await first(coordinator)
+  t.same(
+    ticks.map((tick) => tick.ms),
+    [1000]
+  )
+  await first(coordinator, 'other')
+  t.equal(coordinator.held, 2)
+  await coordinator.settle(claim, ok)
+  t.same(
+    ticks.map((tick) => tick.stopped),
+    [true, false]
+  )
+  coordinator.close()
+  t.same(
+    ticks.map((tick) => tick.stopped),
+    [true, true]
+  )
+  t.equal(coordinator.held, 0)
 })

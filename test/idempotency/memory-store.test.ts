@@ -1,5 +1,6 @@
 import t from 'tap'
 import { MemoryStore } from '../../src/idempotency/memory-store.js'
+import { StoreUnavailableError } from '../../src/idempotency/store.js'
 import { storeBehaviour } from './store-behaviour.js'
 
 let now = 1_000_000
@@ -20,8 +21,9 @@ async function completed(store: MemoryStore, key: string) {
   await store.complete(key, 'owner', 'fp', response, LONG)
 }
 
-t.test('beyond maxEntries the oldest completed entries go first, claims last', async (t) => {
+t.test('beyond maxEntries the oldest completed entries go first; a claim is never evicted', async (t) => {
   const store = new MemoryStore({ maxEntries: 3, ...clock })
+  t.teardown(() => store.close())
   await completed(store, 'done-1')
   await completed(store, 'done-2')
   await store.claim('flight-1', 'fp', 'owner', LONG)
@@ -30,10 +32,12 @@ t.test('beyond maxEntries the oldest completed entries go first, claims last', a
   t.not(await store.get('done-2'), null)
   await store.claim('flight-3', 'fp', 'owner', LONG)
   t.equal(await store.get('done-2'), null)
-  await store.claim('flight-4', 'fp', 'owner', LONG)
-  t.equal(await store.get('flight-1'), null, 'only claims left: the oldest goes')
-  for (const key of ['flight-2', 'flight-3', 'flight-4']) t.not(await store.get(key), null, key)
+  await t.rejects(store.claim('flight-4', 'fp', 'owner', LONG), StoreUnavailableError, 'only claims left: refused')
+  for (const key of ['flight-1', 'flight-2', 'flight-3']) t.not(await store.get(key), null, key)
+  t.equal(await store.get('flight-4'), null)
   t.equal(store.size, 3)
+  t.equal(await store.release('flight-1', 'owner'), true)
+  t.equal(await store.claim('flight-4', 'fp', 'owner', LONG), null, 'room again once a claim is settled')
 })
 
 t.test('a replayed entry counts as recently used', async (t) => {

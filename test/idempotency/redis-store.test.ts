@@ -91,4 +91,18 @@ if (!redis) {
     server.resume()
     await recovers(t, store)
   })
+
+  t.test('a claim that timed out during a stall does not hold its key once Redis answers again', async (t) => {
+    const store = makeStore()
+    t.teardown(() => store.close())
+    t.equal(await store.get('k'), null)
+    server.pause()
+    t.teardown(() => server.resume())
+    await t.rejects(store.claim('k', 'fp', 'gave-up', LONG), StoreUnavailableError, 'the claim times out')
+    await sleep(TIMEOUT) // the undo, too, is sent and waits behind the claim
+    server.resume()
+    // Redis runs the late claim, then its undo; anything this store asks afterwards queues behind both.
+    t.equal(await store.get('k'), null, 'the key is free')
+    t.equal(await store.claim('k', 'fp', 'retry', LONG), null, 'and the next claim takes it')
+  })
 }

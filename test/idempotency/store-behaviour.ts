@@ -80,6 +80,29 @@ export function storeBehaviour(t: Test, makeStore: () => IdempotencyStore, clock
     t.equal(await store.release('k', 'owner-a'), false)
   })
 
+  t.test('only the owner renews its claim, which then lives lockTtl from the renewal', async (t) => {
+    const store = fresh(t)
+    t.equal(await store.claim('k', 'fp', 'owner-a', clock.shortTtl), null)
+    t.equal(await store.renew('k', 'owner-b', LONG), false, 'not the owner')
+    t.equal(await store.renew('k', 'owner-a', LONG), true)
+    await clock.elapse(clock.shortTtl + REAL_SLACK)
+    t.same(
+      await store.get('k'),
+      { state: 'in-flight', fingerprint: 'fp', owner: 'owner-a' },
+      'alive past its first lockTtl'
+    )
+    t.equal(await store.renew('k', 'owner-a', clock.shortTtl), true, 'a renewal may also shorten it')
+    await expire(t, store, 'k')
+    t.equal(await store.get('k'), null)
+    t.equal(await store.renew('k', 'owner-a', LONG), false, 'an expired claim is not renewed back')
+    t.equal(await store.get('k'), null)
+    await store.claim('done', 'fp', 'owner-a', LONG)
+    await store.complete('done', 'owner-a', 'fp', json(), clock.shortTtl)
+    t.equal(await store.renew('done', 'owner-a', LONG), false, 'a completed entry is not a claim')
+    await expire(t, store, 'done')
+    t.equal(await store.get('done'), null, 'and keeps its own ttl')
+  })
+
   t.test('a completed entry expires after ttl', async (t) => {
     const store = fresh(t)
     await store.claim('k', 'fp', 'owner-a', LONG)
