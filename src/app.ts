@@ -9,6 +9,7 @@ import { Registry } from 'prom-client'
 import type { Dispatcher } from 'undici'
 import { buildAdmin, type Lifecycle } from './admin.js'
 import type { Config } from './config/schema.js'
+import { closeConnectionsWhenDraining } from './drain.js'
 import { SidecarError } from './errors.js'
 import { Coordinator } from './idempotency/coordinator.js'
 import { MemoryStore } from './idempotency/memory-store.js'
@@ -125,6 +126,8 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   proxy.route({ method: ROUTED_METHODS, url: '/*', handler: forward })
 
   const admin = buildAdmin(registry, lifecycle, logger)
+  closeConnectionsWhenDraining(proxy, lifecycle)
+  closeConnectionsWhenDraining(admin, lifecycle)
   let forced = false
 
   return {
