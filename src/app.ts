@@ -125,7 +125,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   proxy.route({ method: ROUTED_METHODS, url: '/', handler: forward })
   proxy.route({ method: ROUTED_METHODS, url: '/*', handler: forward })
 
-  const admin = buildAdmin(registry, lifecycle, logger)
+  const admin = buildAdmin(registry, lifecycle, logger, config.admin)
   closeConnectionsWhenDraining(proxy, lifecycle)
   closeConnectionsWhenDraining(admin, lifecycle)
   let forced = false

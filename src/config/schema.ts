@@ -126,7 +126,13 @@ export const ConfigSchema = Type.Object(
     admin: section(
       {
         host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'admin address' }),
-        port: Port(9090, 'admin port: /metrics, /healthz, /readyz')
+        port: Port(9090, 'admin port: /metrics, /healthz, /readyz'),
+        maxConnections: Type.Integer({
+          minimum: 1,
+          default: 64,
+          description: 'open admin connections at most; more are closed at once'
+        }),
+        timeout: duration('5s', 'an admin connection idle or slow this long is closed')
       },
       'the admin listener'
     ),
