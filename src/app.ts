@@ -21,6 +21,7 @@ import { observeMetrics } from './observe/metrics.js'
 import { arrival, setAsideAbsoluteTarget, stampHeaders } from './proxy/arrival.js'
 import { readBody } from './proxy/body.js'
 import { createForwarder } from './proxy/forward.js'
+import { lingerAfterRefusal } from './proxy/linger.js'
 import { answerConnect, handleError, sendProblem } from './proxy/problems.js'
 import { requestIdFrom } from './proxy/request-id.js'
 import { compileRoutes } from './proxy/routes.js'
@@ -128,6 +129,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   const admin = buildAdmin(registry, lifecycle, logger, config.admin)
   closeConnectionsWhenDraining(proxy, lifecycle)
   closeConnectionsWhenDraining(admin, lifecycle)
+  proxy.addHook('onSend', lingerAfterRefusal(config.listen))
   let forced = false
 
   return {
