@@ -120,6 +120,7 @@ export const ConfigSchema = Type.Object(
         host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'proxy address' }),
         port: Port(8080, 'proxy port'),
         bodyLimit: size('32MiB', 'largest request body accepted (413 beyond)'),
+        maxBufferedTotal: size('128MiB', 'request bodies held for retries, all together; beyond, streamed once'),
         lingerTime: duration('5s', 'after refusing a body still arriving, discard the rest this long at most'),
         lingerSize: size('16MiB', 'and this many bytes at most, then close the connection')
       },
