@@ -1,6 +1,8 @@
 // SIGTERM with a pooled keep-alive client (undici, as in Node's fetch): the process exits as soon
 // as the last in-flight request is answered, not at drainTimeout, although the client would keep
 // its idle connections open for a minute.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { Agent, request } from 'undici'
 import { startFakeDidit } from '../../src/dev/fake-didit.js'
@@ -59,7 +61,42 @@ t.test('idle and finished keep-alive connections do not hold the drain open', as
     new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), DRAIN_TIMEOUT_MS / 2))
   ])
   t.same(exit, { code: 0, signal: null }, 'exited 0 well before drainTimeout')
-  t.ok(Date.now() - signalled < DRAIN_TIMEOUT_MS / 2, 'within half the drain timeout')
+  t.ok(Date.now() - signalled < DRAIN_TIMEOUT_MS / 2, `within half the drain timeout (${Date.now() - signalled} ms)`)
   t.notMatch(cli.output(), /drain timeout/)
   t.match(cli.output(), /"msg":"stopped"/)
+})
+
+t.test('an answer whose head went out before SIGTERM: its connection closes once the body ends', async (t) => {
+  // An upstream that sends the head at once and the body later.
+  const upstream = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' })
+    res.write('first part, ')
+    setTimeout(() => res.end('and the rest'), 800)
+  })
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    upstream.closeAllConnections()
+    upstream.close()
+  })
+  const path = await writeConfig({
+    upstream: { url: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` },
+    shutdown: { delay: '0s', drainTimeout: `${DRAIN_TIMEOUT_MS}ms` }
+  })
+  const cli = runCli(t, ['--config', path])
+  const { proxy } = await cli.ready
+  const agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 })
+  t.teardown(() => agent.destroy())
+
+  const response = await request(`${proxy}/v3/stream/`, { dispatcher: agent })
+  t.equal(response.headers.connection, 'keep-alive', 'the head went out before the signal')
+  const signalled = Date.now()
+  cli.child.kill('SIGTERM')
+  t.equal(await response.body.text(), 'first part, and the rest', 'the body finished')
+  const exit = await Promise.race([
+    cli.exited,
+    new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), DRAIN_TIMEOUT_MS / 2))
+  ])
+  t.same(exit, { code: 0, signal: null }, 'exited 0 well before drainTimeout')
+  t.ok(Date.now() - signalled < DRAIN_TIMEOUT_MS / 2, `within half the drain timeout (${Date.now() - signalled} ms)`)
+  t.notMatch(cli.output(), /drain timeout/)
 })
