@@ -9,6 +9,7 @@ import t from 'tap'
 import { startFakeDidit } from '../src/dev/fake-didit.js'
 import { runCli, writeConfig } from './helpers/cli.js'
 import { client } from './helpers/client.js'
+import { startSidecar } from './helpers/sidecar.js'
 
 const FLOOD = 300
 const CAP = 16
@@ -57,4 +58,25 @@ t.test('silent admin connections beyond the cap are refused, held ones time out'
   t.equal(all, 'closed', 'the server closed every flood connection')
   t.equal((await send(`${admin}/healthz`)).status, 200, 'healthz answers once the flood is over')
   t.ok(openFds(pid) <= baseline + 4, 'descriptors back to the baseline')
+})
+
+t.test('a client dribbling its request head is cut after admin.timeout', async (t) => {
+  const sidecar = await startSidecar(t, { upstream: { url: 'http://127.0.0.1:1' }, admin: { timeout: '1s' } })
+  const { port } = new URL(sidecar.adminUrl)
+  const socket = connect(Number(port), '127.0.0.1')
+  t.teardown(() => socket.destroy())
+  socket.on('error', () => undefined)
+  // One byte every 100 ms: never idle long enough for the idle timeout, so only the header timeout cuts it.
+  const head = 'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: yes\r\n'.repeat(4)
+  let sent = 0
+  const dribble = setInterval(() => {
+    if (!socket.destroyed) socket.write(head[sent++ % head.length] as string)
+  }, 100)
+  t.teardown(() => clearInterval(dribble))
+  const started = Date.now()
+  const closed = await Promise.race([
+    new Promise((resolve) => socket.once('close', () => resolve('closed'))),
+    new Promise((resolve) => setTimeout(() => resolve('still open'), 6000))
+  ])
+  t.equal(closed, 'closed', `cut after ${Date.now() - started} ms`)
 })
