@@ -28,7 +28,8 @@ export async function readBody(payload: Readable, limits: BodyLimits): Promise<R
   let total = 0
   const streamed = (reason: StreamedReason): RequestBody => ({
     kind: 'streamed',
-    stream: Readable.from(rest(buffered, chunks, total, limits)),
+    // Byte mode: an object-mode stream would read ahead 16 chunks (1 MiB) of every streamed body.
+    stream: Readable.from(rest(buffered, chunks, total, limits), { objectMode: false }),
     reason
   })
   for (;;) {
