@@ -9,6 +9,7 @@ import { Registry } from 'prom-client'
 import type { Dispatcher } from 'undici'
 import { buildAdmin, type Lifecycle } from './admin.js'
 import type { Config } from './config/schema.js'
+import { closeConnectionsWhenDraining } from './drain.js'
 import { SidecarError } from './errors.js'
 import { Coordinator } from './idempotency/coordinator.js'
 import { MemoryStore } from './idempotency/memory-store.js'
@@ -20,7 +21,9 @@ import { createLogger, observeLogs } from './observe/logging.js'
 import { observeMetrics } from './observe/metrics.js'
 import { arrival, setAsideAbsoluteTarget, stampHeaders } from './proxy/arrival.js'
 import { readBody } from './proxy/body.js'
+import { BufferBudget, bufferLeases } from './proxy/buffer-budget.js'
 import { createForwarder } from './proxy/forward.js'
+import { lingerAfterRefusal } from './proxy/linger.js'
 import { answerConnect, handleError, sendProblem } from './proxy/problems.js'
 import { requestIdFrom } from './proxy/request-id.js'
 import { compileRoutes } from './proxy/routes.js'
@@ -50,6 +53,8 @@ export interface Sidecar {
   registry: Registry
   lifecycle: Lifecycle
   logger: Logger
+  /** Bytes of request bodies held for replay, across all requests. */
+  bufferBudget: BufferBudget
   /** Closes both servers, letting in-flight requests finish, then the upstream connections. */
   close(): Promise<void>
   /** Cuts what is still open: client connections and upstream requests (after a drain timeout). */
@@ -100,12 +105,19 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   // (413, 400) is refused before its body is sent; Node would send 100 Continue at once.
   proxy.server.on('checkContinue', (req, res) => proxy.server.emit('request', req, res))
 
+  const bufferBudget = new BufferBudget(config.listen.maxBufferedTotal)
+  const leases = bufferLeases(bufferBudget)
   proxy.decorateRequest('sidecar', null as never)
   proxy.removeAllContentTypeParsers()
   proxy.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage) =>
-    readBody(payload, { maxBuffered: request.sidecar.route.policy.maxBufferedBody, bodyLimit: config.listen.bodyLimit })
+    readBody(payload, {
+      maxBuffered: request.sidecar.route.policy.maxBufferedBody,
+      bodyLimit: config.listen.bodyLimit,
+      lease: leases.leaseOf(request)
+    })
   )
 
+  proxy.addHook('onRequest', leases.onRequest)
   proxy.addHook('onRequest', arrival({ config, matchRoute, budgets, events, now }))
   proxy.addHook('onSend', stampHeaders(config.idempotency.header))
   proxy.setErrorHandler(handleError)
@@ -125,7 +137,10 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   proxy.route({ method: ROUTED_METHODS, url: '/', handler: forward })
   proxy.route({ method: ROUTED_METHODS, url: '/*', handler: forward })
 
-  const admin = buildAdmin(registry, lifecycle, logger)
+  const admin = buildAdmin(registry, lifecycle, logger, config.admin)
+  closeConnectionsWhenDraining(proxy, lifecycle)
+  closeConnectionsWhenDraining(admin, lifecycle)
+  proxy.addHook('onSend', lingerAfterRefusal(config.listen))
   let forced = false
 
   return {
@@ -135,6 +150,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     registry,
     lifecycle,
     logger,
+    bufferBudget,
     async close() {
       // The proxy first: the admin server keeps answering /readyz (503) while requests drain.
       await proxy.close()

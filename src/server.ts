@@ -33,8 +33,12 @@ async function main(): Promise<number | undefined> {
     return 0
   }
   const app = buildApp(config)
-  await app.proxy.listen({ host: config.listen.host, port: config.listen.port })
-  await app.admin.listen({ host: config.admin.host, port: config.admin.port })
+  const failed = await listen(app, config)
+  if (failed !== null) {
+    // No half-started process: without probes or metrics the pod would look alive and unobserved.
+    process.stderr.write(`didit-sidecar: ${failed}\n`)
+    process.exit(1)
+  }
   app.lifecycle.state = 'ready'
   app.logger.info({ proxy: address(app.proxy), admin: address(app.admin), upstream: config.upstream.url }, 'ready')
   let stopping = false
@@ -55,6 +59,21 @@ async function main(): Promise<number | undefined> {
     })
   }
   return undefined
+}
+
+/** Starts both listeners; the reason in one line when either fails. */
+async function listen(app: Sidecar, config: Config): Promise<string | null> {
+  for (const [name, server, options] of [
+    ['proxy', app.proxy, config.listen],
+    ['admin', app.admin, config.admin]
+  ] as const) {
+    try {
+      await server.listen({ host: options.host, port: options.port })
+    } catch (error) {
+      return `cannot start the ${name} listener on ${options.host}:${options.port}: ${(error as Error).message}`
+    }
+  }
+  return null
 }
 
 async function shutdown(app: Sidecar, { delay, drainTimeout }: Config['shutdown'], signal: string) {

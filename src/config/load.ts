@@ -13,6 +13,7 @@ import {
   type RetryPolicy,
   type Route
 } from './schema.js'
+import { secretProblems, trimSecrets } from './secrets.js'
 import { parseDuration, parseSize } from './units.js'
 
 /** Every problem found in a config, each as `path: message`. */
@@ -74,6 +75,7 @@ export async function loadConfigFile(path: string, options: LoadOptions = {}): P
 /** Validates an already parsed config document (the file's content, before env expansion). */
 export function resolveConfig(document: unknown, { env = process.env }: LoadOptions = {}): Config {
   const data = expandEnv(document, env)
+  trimSecrets(data)
   if (!validate(data)) throw new ConfigError(formatErrors(validate.errors ?? []))
   const raw = data as RawConfig
   const config = { ...raw, routes: raw.routes.map((route) => resolveRoute(route, raw.retry, raw.idempotency)) }
@@ -109,7 +111,7 @@ export function mergePolicy(base: RetryPolicy, override: RetryOverride = {}): Re
 
 /** Rules that span several keys, which a schema cannot say. */
 function checkConsistency(config: Config): string[] {
-  const problems: string[] = []
+  const problems: string[] = secretProblems(config)
   const seen = new Set<string>()
   config.routes.forEach((route, index) => {
     if (route.name === 'default') problems.push(`routes[${index}].name: "default" is reserved for unmatched requests`)

@@ -2,6 +2,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import { stringify } from 'yaml'
 import { type Config, ConfigSchema, RetryPolicySchema } from './schema.js'
+import { maskUrl } from './secrets.js'
 import { formatDuration, formatSize } from './units.js'
 
 const MASK = '<redacted>'
@@ -12,7 +13,7 @@ export function printConfig(config: Config): string {
     upstream: { ...config.upstream, apiKey: config.upstream.apiKey === '' ? '' : MASK },
     idempotency: {
       ...config.idempotency,
-      store: { ...config.idempotency.store, url: config.idempotency.store.url.replace(/\/\/[^@/]*@/, `//${MASK}@`) }
+      store: { ...config.idempotency.store, url: maskUrl(config.idempotency.store.url) }
     }
   }
   // Resolved routes carry their whole policy, which the route schema does not describe.

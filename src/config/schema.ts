@@ -129,14 +129,23 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'proxy address' }),
         port: Port(8080, 'proxy port'),
-        bodyLimit: size('32MiB', 'largest request body accepted (413 beyond)')
+        bodyLimit: size('32MiB', 'largest request body accepted (413 beyond)'),
+        maxBufferedTotal: size('128MiB', 'request bodies held for retries, all together; beyond, streamed once'),
+        lingerTime: duration('5s', 'after refusing a body still arriving, discard the rest this long at most'),
+        lingerSize: size('16MiB', 'and this many bytes at most, then close the connection')
       },
       'the proxy listener that services call'
     ),
     admin: section(
       {
         host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'admin address' }),
-        port: Port(9090, 'admin port: /metrics, /healthz, /readyz')
+        port: Port(9090, 'admin port: /metrics, /healthz, /readyz'),
+        maxConnections: Type.Integer({
+          minimum: 1,
+          default: 64,
+          description: 'open admin connections at most; more are closed at once'
+        }),
+        timeout: duration('5s', 'an admin connection idle or slow this long is closed')
       },
       'the admin listener'
     ),

@@ -21,7 +21,7 @@ export interface RetryEvent extends Base {
   waitMs: number
 }
 
-export type SkipReason = 'body_too_large' | 'deadline' | 'retry_after' | 'client_gone'
+export type SkipReason = 'body_too_large' | 'buffer_budget' | 'deadline' | 'retry_after' | 'client_gone'
 /** A retryable failure that was not retried for a reason other than the budget. */
 export interface RetrySkippedEvent extends Base {
   reason: SkipReason

@@ -59,7 +59,7 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
   })
   const skipped = new Counter({
     name: `${PREFIX}retries_skipped_total`,
-    help: 'Retryable failures not retried: body_too_large, deadline, retry_after, client_gone',
+    help: 'Retryable failures not retried: body_too_large, buffer_budget, deadline, retry_after, client_gone',
     labelNames: ['route', 'reason'],
     registers
   })

@@ -1,30 +1,45 @@
 // The request body, read before the first attempt so that every attempt sends the same bytes.
-// Up to the route's `maxBufferedBody` it is buffered (replayable); beyond, what was read and the
-// rest of the stream go upstream once (Envoy and Linkerd give up retries past their buffer too).
+// Up to the route's `maxBufferedBody`, and while the global buffer budget has room, it is buffered
+// (replayable); beyond, what was read and the rest of the stream go upstream once (Envoy and
+// Linkerd give up retries past their buffer too).
 // `bodyLimit` is enforced while reading, in both modes, without destroying the client's socket,
 // so the client still gets its 413.
 import { Readable } from 'node:stream'
 import { SidecarError } from '../errors.js'
+import type { BufferLease } from './buffer-budget.js'
 
-export type RequestBody = { kind: 'buffered'; bytes: Buffer } | { kind: 'streamed'; stream: Readable }
+/** Why a body is streamed, not buffered: over its route's maxBufferedBody, or over the global budget. */
+export type StreamedReason = 'body_too_large' | 'buffer_budget'
+
+export type RequestBody =
+  | { kind: 'buffered'; bytes: Buffer }
+  | { kind: 'streamed'; stream: Readable; reason: StreamedReason }
 
 export interface BodyLimits {
   maxBuffered: number
   bodyLimit: number
+  /** This request's share of the global buffer budget; every buffered byte is reserved from it. */
+  lease: BufferLease
 }
 
 export async function readBody(payload: Readable, limits: BodyLimits): Promise<RequestBody> {
   const chunks = payload[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   const buffered: Buffer[] = []
   let total = 0
+  const streamed = (reason: StreamedReason): RequestBody => ({
+    kind: 'streamed',
+    // Byte mode: an object-mode stream would read ahead 16 chunks (1 MiB) of every streamed body.
+    stream: Readable.from(rest(buffered, chunks, total, limits), { objectMode: false }),
+    reason
+  })
   for (;;) {
     const next = await nextChunk(chunks)
     if (next.done) return { kind: 'buffered', bytes: Buffer.concat(buffered, total) }
     total += next.value.length
     if (total > limits.bodyLimit) throw new SidecarError('request_too_large')
     buffered.push(next.value)
-    if (total > limits.maxBuffered)
-      return { kind: 'streamed', stream: Readable.from(rest(buffered, chunks, total, limits)) }
+    if (total > limits.maxBuffered) return streamed('body_too_large')
+    if (!limits.lease.reserve(next.value.length)) return streamed('buffer_budget')
   }
 }
 

@@ -106,6 +106,7 @@ export function createForwarder(deps: ForwardDeps) {
         method: request.method,
         policy: state.route.policy,
         replayable: body?.kind !== 'streamed',
+        ...(body?.kind === 'streamed' ? { streamedReason: body.reason } : {}),
         send: (_attempt, perTryTimeout) => sendAttempt(deps.dispatcher, upstreamRequest, perTryTimeout),
         clientGone: () => clientGone
       },

@@ -18,6 +18,8 @@ export interface RunInput {
   policy: RetryPolicy
   /** False when the body was streamed: it cannot be sent twice. */
   replayable: boolean
+  /** Why it was streamed (body_too_large when not given). */
+  streamedReason?: 'body_too_large' | 'buffer_budget'
   /** Sends attempt number `attempt` with the given per-try timeout (ms). */
   send(attempt: number, perTryTimeout: number): Promise<AttemptResult>
   /** True once the client has gone: no point in retrying for nobody. */
@@ -62,7 +64,7 @@ export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<Ru
       return finish(verdict.safety === 'final' && result.kind === 'response' ? 'completed' : 'not_retryable')
     if (attempt >= policy.maxAttempts) return finish('exhausted')
     if (!input.replayable) {
-      events.emit('retrySkipped', { route, requestId, reason: 'body_too_large' })
+      events.emit('retrySkipped', { route, requestId, reason: input.streamedReason ?? 'body_too_large' })
       return finish('body_too_large')
     }
     if (input.clientGone()) {
