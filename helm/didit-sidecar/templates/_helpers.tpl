@@ -56,7 +56,7 @@ Secrets stay out of it: ${VAR} references are expanded by the sidecar from its e
 {{- define "didit-sidecar.config" -}}
 {{- $store := dict "type" (ternary "redis" "memory" .Values.redis.enabled) }}
 {{- if .Values.redis.enabled }}
-{{- $_ := set $store "url" "${DIDIT_SIDECAR_REDIS_URL}" }}
+{{- $_ := set $store "url" (ternary "${DIDIT_SIDECAR_REDIS_URL}" .Values.redis.url (ne .Values.redis.existingSecret "")) }}
 {{- end }}
 {{- $owned := dict
   "listen" (dict "host" "127.0.0.1" "port" .Values.proxy.port)
@@ -106,15 +106,13 @@ restartPolicy: Always, so that it starts before and stops after the application 
           name: {{ .Values.redis.passwordSecret.name }}
           key: {{ .Values.redis.passwordSecret.key }}
     {{- end }}
+    {{- if .Values.redis.existingSecret }}
     - name: DIDIT_SIDECAR_REDIS_URL
-      {{- if .Values.redis.existingSecret }}
       valueFrom:
         secretKeyRef:
           name: {{ .Values.redis.existingSecret }}
           key: {{ .Values.redis.existingSecretKey }}
-      {{- else }}
-      value: {{ .Values.redis.url | quote }}
-      {{- end }}
+    {{- end }}
     {{- end }}
     {{- with .Values.extraEnv }}
     {{- toYaml . | nindent 4 }}
