@@ -11,7 +11,12 @@ import { CHART, helm } from '../helpers/helm.js'
 export type K8sObject = {
   apiVersion: string
   kind: string
-  metadata: { name: string; [key: string]: unknown }
+  metadata: {
+    name: string
+    labels?: Record<string, string>
+    annotations?: Record<string, string>
+    [key: string]: unknown
+  }
 } & Record<
   string,
   // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are walked field by field in the tests
