@@ -4,6 +4,7 @@
 import t, { type Test } from 'tap'
 import { CHART, helm } from '../helpers/helm.js'
 import { CI_VALUES, find, type K8sObject, template, validateObject } from './render.js'
+import { checkRestricted } from './restricted.js'
 
 const CASES: Array<[string, string[]]> = [
   ['default values', []],
@@ -68,37 +69,5 @@ function checkPod(t: Test, deployment: K8sObject, objects: K8sObject[]): void {
     t.equal(podMonitor.spec.podMetricsEndpoints[0].port, admin.name, 'PodMonitor scrapes the admin port')
     for (const [key, value] of Object.entries(podMonitor.spec.selector.matchLabels ?? {}))
       t.equal(pod.metadata.labels[key], value, `PodMonitor selects the demo pods (${key})`)
-  }
-}
-
-/** Pod Security Standards, "restricted" (v1.29), plus a read-only root filesystem. */
-function checkRestricted(t: Test, spec: K8sObject, container: K8sObject): void {
-  const what = `container ${container.name}`
-  const own = container.securityContext ?? {}
-  const pod = spec.securityContext ?? {}
-  t.notOk(spec.hostNetwork || spec.hostPID || spec.hostIPC, 'no host namespaces')
-  t.equal(own.privileged ?? false, false, `${what}: not privileged`)
-  t.equal(own.allowPrivilegeEscalation, false, `${what}: allowPrivilegeEscalation false`)
-  t.same(own.capabilities?.drop, ['ALL'], `${what}: drops ALL capabilities`)
-  t.ok(
-    (own.capabilities?.add ?? []).every((cap: string) => cap === 'NET_BIND_SERVICE'),
-    `${what}: adds none`
-  )
-  t.equal(own.runAsNonRoot ?? pod.runAsNonRoot, true, `${what}: runAsNonRoot`)
-  const uid = own.runAsUser ?? pod.runAsUser
-  t.ok(Number.isInteger(uid) && uid > 0, `${what}: numeric non-root UID`)
-  t.match((own.seccompProfile ?? pod.seccompProfile)?.type, /^(RuntimeDefault|Localhost)$/, `${what}: seccomp`)
-  t.equal(own.readOnlyRootFilesystem, true, `${what}: read-only root filesystem`)
-  t.notOk(
-    (container.ports ?? []).some((port: { hostPort?: number }) => port.hostPort),
-    `${what}: no hostPort`
-  )
-  const allowed = ['configMap', 'secret', 'emptyDir', 'projected', 'downwardAPI', 'persistentVolumeClaim', 'ephemeral']
-  for (const volume of spec.volumes ?? []) {
-    const types = Object.keys(volume).filter((key) => key !== 'name')
-    t.ok(
-      types.every((type) => allowed.includes(type)),
-      `volume ${volume.name}: restricted volume types`
-    )
   }
 }
