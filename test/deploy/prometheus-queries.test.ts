@@ -13,6 +13,7 @@ import { refusingUrl } from '../retry-e2e/harness.js'
 import {
   ALERTS_FILE,
   alertRules,
+  dashboard,
   dashboardQueries,
   familiesOf,
   instantiate,
@@ -107,6 +108,16 @@ t.test('dashboard queries and alert expressions on a real Prometheus', async (t)
       continue
     }
     t.ok((answer.data?.result.length ?? 0) > 0, `panel ${panel}: returns series\n  ${promql}`)
+  }
+
+  // The dashboard's variables: label_values(selector, label) as PromQL that groups by the label.
+  for (const variable of dashboard().templating.list.filter((v) => v.type === 'query')) {
+    const definition = (variable.query as { query: string }).query
+    const [, selector, label] = /^label_values\((.+), (\w+)\)$/.exec(definition) ?? []
+    t.ok(selector && label, `variable ${variable.name}: label_values(selector, label)`)
+    const answer = await eventually(instantiate(`count by (${label}) (${selector})`))
+    const values = (answer.data?.result ?? []).map((series) => series.metric[label as string]).filter(Boolean)
+    t.ok(values.length > 0, `variable ${variable.name}: has values (${values.join(', ')})`)
   }
 
   for (const rule of alertRules()) {
