@@ -1,8 +1,12 @@
 // helm lint and helm template with the default values and every ci/*-values.yaml, each rendered
 // object valid against the Kubernetes and prometheus-operator schemas, and the sidecar's key
 // fields: a native sidecar (restartPolicy: Always) probed on the admin port, restricted security.
+
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { CHART, helm } from '../helpers/helm.js'
+import { parse } from 'yaml'
+import { CHART, helm, ROOT } from '../helpers/helm.js'
 import { CI_VALUES, find, type K8sObject, template, validateObject } from './render.js'
 import { checkRestricted } from './restricted.js'
 
@@ -31,6 +35,14 @@ for (const [name, args] of CASES) {
   })
 }
 
+t.test("the image tag defaults to the chart's appVersion, the sidecar's version", async (t) => {
+  const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8'))
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  t.equal(chart.appVersion, pkg.version)
+  const demo = find(await template(['--set', 'demo.enabled=true']), 'Deployment')
+  t.equal(demo?.spec.template.spec.initContainers[0].image, `didit-sidecar:${pkg.version}`)
+})
+
 t.test('defaults: no demo, no prometheus-operator objects, no Secret, the dashboard ConfigMap', async (t) => {
   const kinds = (await template()).map((object) => `${object.kind}/${object.metadata.name}`).sort()
   t.same(kinds, ['ConfigMap/release-didit-sidecar', 'ConfigMap/release-didit-sidecar-dashboard'])
@@ -44,7 +56,7 @@ function checkPod(t: Test, deployment: K8sObject, objects: K8sObject[]): void {
   t.equal(sidecar.restartPolicy, 'Always', 'native sidecar')
   const admin = sidecar.ports.find((port: { name: string }) => port.name === sidecar.startupProbe.httpGet.port)
   t.ok(admin, 'probes use the named admin port')
-  const configMap = find(objects, 'ConfigMap', 'didit-sidecar') ?? find(objects, 'ConfigMap')
+  const configMap = objects.find((object) => object.kind === 'ConfigMap' && object.data?.['config.yaml'] !== undefined)
   const config = configMap?.data['config.yaml'] as string
   t.match(config, new RegExp(`admin:\\n\\s+host: 0\\.0\\.0\\.0\\n\\s+port: ${admin.containerPort}\\n`), 'admin port')
   t.match(config, /listen:\n\s+host: 127\.0\.0\.1\n/, 'the proxy listens on loopback only')
