@@ -25,6 +25,6 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY config.yaml /etc/didit-sidecar/config.yaml
 # Writes nothing to disk: runs with a read-only root filesystem.
-USER 10001:10001
+USER 65532:65532
 EXPOSE 8080 9090
 ENTRYPOINT ["node", "dist/src/server.js"]

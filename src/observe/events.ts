@@ -60,6 +60,8 @@ export interface ResponseEvent extends Base {
 }
 
 export interface SidecarEvents {
+  /** A request was accepted for handling; exactly one `response` follows it. */
+  arrival: [Base]
   attempt: [AttemptEvent]
   retry: [RetryEvent]
   retrySkipped: [RetrySkippedEvent]

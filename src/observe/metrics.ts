@@ -81,9 +81,16 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
     labelNames: ['route', 'result'],
     registers
   })
+  const inFlight = new Gauge({
+    name: `${PREFIX}in_flight_requests`,
+    help: 'Requests accepted and not yet answered, waits for retries included',
+    labelNames: ['route'],
+    registers
+  })
   // Zero series for every route, so that rate() and absence alerts work before the first event.
   for (const route of [...options.routes, 'default']) budgetExhausted.inc({ route }, 0)
 
+  events.on('arrival', (e) => inFlight.inc({ route: e.route }))
   events.on('attempt', (e) => {
     attempts.inc({ route: e.route, result: e.result })
     attemptDuration.observe({ route: e.route, result: e.result }, e.durationMs / 1000)
@@ -94,6 +101,7 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
   events.on('idempotencyKey', (e) => keys.inc({ route: e.route, source: e.source }))
   events.on('idempotency', (e) => idempotency.inc({ route: e.route, result: e.result }))
   events.on('response', (e) => {
+    inFlight.dec({ route: e.route })
     requests.inc({ route: e.route, method: e.method, code: String(e.status), outcome: e.outcome })
     requestDuration.observe({ route: e.route, method: e.method, outcome: e.outcome }, e.durationMs / 1000)
   })

@@ -50,6 +50,7 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
     // 'close' rather than onResponse: it also fires when a response breaks midway (Fastify then
     // destroys the socket and runs no onResponse hook).
     reply.raw.once('close', () => emitResponse(request, reply))
+    events.emit('arrival', { route: route.name, requestId: request.id })
     const problem = checkTarget(url)
     if (problem !== null) throw new SidecarError(problem)
     if (Number(request.headers['content-length'] ?? 0) > config.listen.bodyLimit) {

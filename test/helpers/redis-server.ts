@@ -62,7 +62,7 @@ async function findBinary(name: string): Promise<string | null> {
 }
 
 /** Asks the kernel for a free port, then gives it back for redis-server to take. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1')
   await once(server, 'listening')
   const address = server.address()

@@ -1,0 +1,24 @@
+// NOTES.txt, as `helm install` prints it: how to include the sidecar, and the warning that the
+// memory store deduplicates within one pod only, which Redis removes.
+import t from 'tap'
+import { CHART, helm } from '../helpers/helm.js'
+
+async function notes(args: string[]): Promise<string> {
+  const result = await helm(['install', 'release', CHART, '--dry-run=client', ...args])
+  if (result.code !== 0) throw new Error(result.stderr)
+  return result.stdout.slice(result.stdout.indexOf('NOTES:'))
+}
+
+t.test('the memory store: a warning about replicas', async (t) => {
+  const text = await notes(['--set', 'demo.enabled=true,demo.replicas=3'])
+  t.match(text, /WARNING: the idempotency store is in memory, so it deduplicates within one pod only/)
+  t.match(text, /The demo Deployment runs 3 replicas with the memory store/)
+  t.match(text, /include "didit-sidecar\.container"/, 'how to include the sidecar')
+  t.match(text, /http:\/\/127\.0\.0\.1:8080/, 'where the application sends its calls')
+})
+
+t.test('redis: no warning', async (t) => {
+  const text = await notes(['--set', 'redis.enabled=true,redis.url=redis://redis:6379,apiKey.existingSecret=didit'])
+  t.notMatch(text, /WARNING/)
+  t.notMatch(text, /No API key configured/)
+})
