@@ -36,8 +36,8 @@ export interface ArrivalDeps {
 export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDeps) {
   return async function arrive(request: FastifyRequest, reply: FastifyReply) {
     const url = (request.raw as MarkedRequest)[kOriginalUrl] ?? request.url
-    // userinfo in an absolute-form target must not reach the logs
-    const target = splitTarget(url.replace(/\/\/[^/@]*@/, '//'))
+    // Checked, matched, fingerprinted and forwarded as sent; only the log line redacts it.
+    const target = splitTarget(url)
     const route = matchRoute(request.method, target.path)
     request.sidecar = {
       route,
