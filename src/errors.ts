@@ -17,6 +17,9 @@ export const PROBLEMS = {
   upstream_reset: { status: 502, title: 'Upstream closed the connection without answering' },
   upstream_tls_error: { status: 502, title: 'Upstream TLS handshake or certificate verification failed' },
   upstream_timeout: { status: 504, title: 'Upstream did not answer in time' },
+  upstream_protocol_error: { status: 502, title: 'Upstream answered with a malformed response' },
+  // nginx's 499: never seen by the client, it names the status in logs and metrics.
+  client_closed: { status: 499, title: 'The client closed the connection before the answer' },
   internal_error: { status: 500, title: 'Internal sidecar error' }
 } as const satisfies Record<string, { status: number; title: string }>
 

@@ -64,6 +64,9 @@ export function observeLogs(logger: Logger, events: Events): void {
     logger.debug({ reqId: e.requestId, route: e.route, reason: e.reason }, 'retry skipped')
   )
   events.on('budgetExhausted', (e) => logger.debug({ reqId: e.requestId, route: e.route }, 'retry budget exhausted'))
+  events.on('bodyFailed', (e) =>
+    logger.debug({ reqId: e.requestId, route: e.route, reason: e.reason }, 'upstream body failed')
+  )
   events.on('idempotency', (e) => logger.debug({ reqId: e.requestId, route: e.route, result: e.result }, 'idempotency'))
 }
 

@@ -45,11 +45,12 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
       target,
       started: now(),
       attempts: 0,
-      outcome: 'rejected'
+      outcome: 'rejected',
+      left: new AbortController()
     }
     // 'close' rather than onResponse: it also fires when a response breaks midway (Fastify then
     // destroys the socket and runs no onResponse hook).
-    reply.raw.once('close', () => emitResponse(request, reply))
+    reply.raw.once('close', () => closed(request, reply))
     const problem = checkTarget(url)
     if (problem !== null) throw new SidecarError(problem)
     if (Number(request.headers['content-length'] ?? 0) > config.listen.bodyLimit) {
@@ -57,6 +58,19 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
     }
     // Only now, with the request accepted, invite the body (RFC 9110 §10.1.1).
     if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue()
+  }
+
+  /**
+   * A client that left while the handler still works (an attempt, a wait) is logged once the
+   * handler is done, with the attempts made and the answer it would have had.
+   */
+  function closed(request: FastifyRequest, reply: FastifyReply) {
+    const state = request.sidecar
+    if (reply.raw.writableFinished) return emitResponse(request, reply)
+    state.left.abort()
+    const emit = () => setImmediate(() => emitResponse(request, reply))
+    if (state.working === undefined) emit()
+    else state.working.then(emit, emit)
   }
 
   function emitResponse(request: FastifyRequest, reply: FastifyReply) {

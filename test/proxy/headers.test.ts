@@ -71,7 +71,11 @@ t.test('inbound: hop-by-hop response headers dropped', async (t) => {
 
 t.test('headers named like Object.prototype members are kept both ways', async (t) => {
   const raw = ['constructor', 'a', '__proto__', 'b', 'toString', 'c', 'hasOwnProperty', 'd']
-  t.same(outboundHeaders(raw, { set: { 'x-request-id': 'r1' }, keepContentLength: false }), [...raw, 'x-request-id', 'r1'])
+  t.same(outboundHeaders(raw, { set: { 'x-request-id': 'r1' }, keepContentLength: false }), [
+    ...raw,
+    'x-request-id',
+    'r1'
+  ])
   const inbound = inboundHeaders(JSON.parse('{"constructor":"a","__proto__":"b","x":"c"}'))
   t.same(Object.entries(inbound), [
     ['constructor', 'a'],
