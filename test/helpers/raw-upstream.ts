@@ -13,6 +13,8 @@ export interface RawUpstreamRequest {
   body: Buffer
   /** 1 for the first request this server saw. */
   index: number
+  /** Whether the socket this request came on has closed since. */
+  socketClosed(): boolean
 }
 
 export interface RawUpstream {
@@ -31,7 +33,11 @@ export async function startRawUpstream(
   const sockets = new Set<Socket>()
   const server = createServer((socket) => {
     sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
+    let closed = false
+    socket.on('close', () => {
+      closed = true
+      sockets.delete(socket)
+    })
     socket.on('error', () => undefined)
     let buffered = Buffer.alloc(0)
     socket.on('data', (chunk: Buffer) => {
@@ -42,7 +48,12 @@ export async function startRawUpstream(
         const head = buffered.subarray(0, end).toString('latin1')
         const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0)
         if (buffered.length < end + 4 + length) return
-        const request = { head, body: buffered.subarray(end + 4, end + 4 + length), index: requests.length + 1 }
+        const request = {
+          head,
+          body: buffered.subarray(end + 4, end + 4 + length),
+          index: requests.length + 1,
+          socketClosed: () => closed
+        }
         buffered = buffered.subarray(end + 4 + length)
         requests.push(request)
         answer(socket, request)
