@@ -145,8 +145,9 @@ export function createForwarder(deps: ForwardDeps) {
     state.upstreamHeaders = Object.keys(headers)
     if (!hasBody(status)) {
       // undici reports a Content-Length on a 204/304 as a mismatch (it exempts HEAD only), and
-      // there is no content to pass on or to keep: the head is the whole answer.
-      if (status === 204) delete headers['content-length']
+      // there is no content to pass on or to keep: the head is the whole answer. The length goes
+      // too: undici-based clients (Node's fetch) would fail on it the same way.
+      delete headers['content-length']
       result.response.body.on('error', () => undefined).resume()
       if (claim !== null) settle(request, claim, { status, headers, body: Buffer.alloc(0), fromUpstream: true })
       return reply.code(status).headers(headers).send()
