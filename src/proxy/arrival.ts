@@ -9,6 +9,7 @@ import type { Events } from '../observe/events.js'
 import type { RetryBudget } from '../retry/budget.js'
 import type { RouteMatcher } from './routes.js'
 import './state.js'
+import { sendProblem } from './problems.js'
 import { checkTarget, splitTarget } from './target.js'
 
 const kOriginalUrl = Symbol('originalUrl')
@@ -34,7 +35,32 @@ export interface ArrivalDeps {
 }
 
 export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDeps) {
-  return async function arrive(request: FastifyRequest, reply: FastifyReply) {
+  /** Fastify's `onRequest` hook: the checks before the body is read. */
+  async function arrive(request: FastifyRequest, reply: FastifyReply) {
+    const url = begin(request, reply)
+    const problem = checkTarget(url)
+    if (problem !== null) throw new SidecarError(problem)
+    if (Number(request.headers['content-length'] ?? 0) > config.listen.bodyLimit) {
+      throw new SidecarError('request_too_large')
+    }
+    // Only now, with the request accepted, invite the body (RFC 9110 §10.1.1).
+    if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue()
+  }
+
+  /**
+   * Fastify's `frameworkErrors`: a target its router cannot decode (`/v3/%zz`) is refused before
+   * any hook runs; it is still answered, counted and logged as the sidecar's own refusal.
+   */
+  function refuseUndecodable(error: Error, request: FastifyRequest, reply: FastifyReply) {
+    begin(request, reply)
+    // No onSend hook runs for this reply: the sidecar's own headers are set here.
+    reply.header('x-request-id', request.id).header('x-sidecar-attempts', '0')
+    const detail = 'Malformed percent-encoding in the request target'
+    return sendProblem(request, reply, new SidecarError('invalid_request_target', detail, { cause: error }))
+  }
+
+  /** The request's state, and the response event however the response ends; returns the target as sent. */
+  function begin(request: FastifyRequest, reply: FastifyReply): string {
     const url = (request.raw as MarkedRequest)[kOriginalUrl] ?? request.url
     // Checked, matched, fingerprinted and forwarded as sent; only the log line redacts it.
     const target = splitTarget(url)
@@ -51,13 +77,7 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
     // 'close' rather than onResponse: it also fires when a response breaks midway (Fastify then
     // destroys the socket and runs no onResponse hook).
     reply.raw.once('close', () => closed(request, reply))
-    const problem = checkTarget(url)
-    if (problem !== null) throw new SidecarError(problem)
-    if (Number(request.headers['content-length'] ?? 0) > config.listen.bodyLimit) {
-      throw new SidecarError('request_too_large')
-    }
-    // Only now, with the request accepted, invite the body (RFC 9110 §10.1.1).
-    if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue()
+    return url
   }
 
   /**
@@ -87,6 +107,8 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
       ...(state.idempotencyKey === undefined ? {} : { idempotencyKey: state.idempotencyKey })
     })
   }
+
+  return { arrive, refuseUndecodable }
 }
 
 /** Headers on every answer, the sidecar's own included: request id, attempts, idempotency key. */
