@@ -10,7 +10,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   const state = request.sidecar as RequestState | undefined
   // The client left (mid-response, or while its answer was on the way): its doing, logged once
   // by the response event as `aborted`, never as an error here.
-  if (state?.left.signal.aborted === true) {
+  if (state?.left.signal.aborted === true && (error instanceof SidecarError || endedByLeaving(error, state))) {
     state.outcome = 'aborted'
     const own = error instanceof SidecarError ? error : new SidecarError('client_closed', undefined, { cause: error })
     return sendProblem(request, reply, own)
@@ -21,6 +21,13 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   // The upstream body failed before its first byte reached the client: no retry after commit.
   if (state !== undefined) state.outcome = 'aborted'
   return sendProblem(request, reply, new SidecarError(bodyProblem(failure), undefined, { cause: error }))
+}
+
+/** The response stream ended because the client left: undici's body or the store's copy destroyed. */
+function endedByLeaving(error: FastifyError, state: RequestState): boolean {
+  return (
+    error.code === 'UND_ERR_ABORTED' || error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error === state.upstreamBodyError
+  )
 }
 
 function toSidecarError(error: FastifyError): SidecarError {

@@ -48,11 +48,10 @@ export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<Ru
   const { events } = deps
   const deadline = deps.now() + policy.timeout
   const idempotent = isIdempotent(input.method, policy.idempotent)
-  deps.budget.deposit()
-  let previousWait = 0
-
   // A client that left while its request waited (for a body, a key) gets no attempt at all.
   if (input.clientGone()) return gone(0)
+  deps.budget.deposit()
+  let previousWait = 0
 
   for (let attempt = 1; ; attempt++) {
     const started = deps.now()
