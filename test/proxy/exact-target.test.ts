@@ -4,7 +4,9 @@ import { request as httpRequest } from 'node:http'
 import t from 'tap'
 import { startFakeDidit } from '../../src/dev/fake-didit.js'
 import { client } from '../helpers/client.js'
+import { rawRequest } from '../helpers/raw-http.js'
 import { startSidecar } from '../helpers/sidecar.js'
+import { logsWhen } from '../retry-e2e/harness.js'
 
 /** A request whose target goes on the wire exactly as given (clients would normalise it). */
 function rawGet(base: string, path: string, headers: Record<string, string> = {}, method = 'GET', body = '') {
@@ -63,4 +65,22 @@ t.test('same key, ?ref=//alice@x then ?ref=//bob@x → 422 mismatch, not a repla
     ['/v3/session/?ref=//alice@x'],
     'one call upstream, query as sent'
   )
+})
+
+t.test('the log copy alone is redacted: userinfo of an absolute-form target never reaches the logs', async (t) => {
+  const didit = await startFakeDidit()
+  t.teardown(() => didit.close())
+  const sidecar = await startSidecar(t, { upstream: { url: didit.url } })
+  const answer = await rawRequest(
+    sidecar.url,
+    'GET http://user:secret-pw@other.host/v3/sessions/ HTTP/1.1\r\nHost: other.host\r\n\r\n'
+  )
+  t.equal(answer.status, 400)
+  const lines = await logsWhen(sidecar, (line) => line.msg === 'request completed')
+  t.match(
+    lines.find((line) => line.msg === 'request completed'),
+    { path: 'http://other.host/v3/sessions/' }
+  )
+  t.notOk(sidecar.rawLogs().includes('secret-pw'), 'no userinfo in the logs')
+  t.equal(didit.requests.length, 0)
 })
