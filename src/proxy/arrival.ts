@@ -51,12 +51,17 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
    * Fastify's `frameworkErrors`: a target its router cannot decode (`/v3/%zz`) is refused before
    * any hook runs; it is still answered, counted and logged as the sidecar's own refusal.
    */
-  function refuseUndecodable(error: Error, request: FastifyRequest, reply: FastifyReply) {
+  function refuseUndecodable(error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) {
     begin(request, reply)
     // No onSend hook runs for this reply: the sidecar's own headers are set here.
     reply.header('x-request-id', request.id).header('x-sidecar-attempts', '0')
-    const detail = 'Malformed percent-encoding in the request target'
-    return sendProblem(request, reply, new SidecarError('invalid_request_target', detail, { cause: error }))
+    const refusal =
+      error.code === 'FST_ERR_BAD_URL'
+        ? new SidecarError('invalid_request_target', 'Malformed percent-encoding in the request target', {
+            cause: error
+          })
+        : new SidecarError('bad_request', undefined, { cause: error })
+    return sendProblem(request, reply, refusal)
   }
 
   /** The request's state, and the response event however the response ends; returns the target as sent. */
