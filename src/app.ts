@@ -22,6 +22,7 @@ import { observeMetrics } from './observe/metrics.js'
 import { arrival, setAsideAbsoluteTarget, stampHeaders } from './proxy/arrival.js'
 import { readBody } from './proxy/body.js'
 import { BufferBudget, bufferLeases } from './proxy/buffer-budget.js'
+import { clientErrorHandler } from './proxy/client-errors.js'
 import { createForwarder } from './proxy/forward.js'
 import { lingerAfterRefusal } from './proxy/linger.js'
 import { answerConnect, handleError, sendProblem } from './proxy/problems.js'
@@ -91,6 +92,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     )
   )
 
+  const arrivals = arrival({ config, matchRoute, budgets, events, now })
   const proxy = Fastify({
     loggerInstance: logger.child({ server: 'proxy' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -98,7 +100,10 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     bodyLimit: config.listen.bodyLimit,
     // Absolute-form targets (`GET http://other.host/`) must be caught before routing.
-    rewriteUrl: setAsideAbsoluteTarget
+    rewriteUrl: setAsideAbsoluteTarget,
+    // Refusals before routing get problem+json, a count and a log line like every other.
+    frameworkErrors: arrivals.refuseUndecodable,
+    clientErrorHandler: clientErrorHandler(events)
   })
   proxy.server.on('connect', (_req: IncomingMessage, socket: Socket) => answerConnect(socket))
   // `Expect: 100-continue` is answered in onRequest, after the checks, so that a refused request
@@ -118,7 +123,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   )
 
   proxy.addHook('onRequest', leases.onRequest)
-  proxy.addHook('onRequest', arrival({ config, matchRoute, budgets, events, now }))
+  proxy.addHook('onRequest', arrivals.arrive)
   proxy.addHook('onSend', stampHeaders(config.idempotency.header))
   proxy.setErrorHandler(handleError)
   // Every path is routed, so only an unrouted method can end here.

@@ -8,6 +8,8 @@ export const PROBLEMS = {
   method_not_allowed: { status: 405, title: 'Method not supported by the sidecar' },
   request_too_large: { status: 413, title: 'Request body exceeds the configured limit' },
   bad_request: { status: 400, title: 'Malformed request' },
+  request_timeout: { status: 408, title: 'The request was not received in time' },
+  request_header_too_large: { status: 431, title: 'Request header fields too large' },
   client_aborted: { status: 400, title: 'The client stopped sending the request body' },
   invalid_idempotency_key: { status: 400, title: 'Idempotency key must be 1-255 visible ASCII characters' },
   idempotency_conflict: { status: 409, title: 'A request with this idempotency key is still in progress' },
@@ -17,6 +19,9 @@ export const PROBLEMS = {
   upstream_reset: { status: 502, title: 'Upstream closed the connection without answering' },
   upstream_tls_error: { status: 502, title: 'Upstream TLS handshake or certificate verification failed' },
   upstream_timeout: { status: 504, title: 'Upstream did not answer in time' },
+  upstream_protocol_error: { status: 502, title: 'Upstream answered with a malformed response' },
+  // nginx's 499: never seen by the client, it names the status in logs and metrics.
+  client_closed: { status: 499, title: 'The client closed the connection before the answer' },
   internal_error: { status: 500, title: 'Internal sidecar error' }
 } as const satisfies Record<string, { status: number; title: string }>
 

@@ -158,6 +158,7 @@ export const ConfigSchema = Type.Object(
         }),
         apiKey: Type.String({ default: '', description: 'injected as x-api-key when non-empty' }),
         connectTimeout: duration('5s', 'TCP and TLS connect'),
+        bodyIdleTimeout: duration('30s', 'longest silence within a response body before it is cut'),
         connections: Type.Integer({ minimum: 1, maximum: 4096, default: 128, description: 'keep-alive connections' })
       },
       'where requests go'

@@ -27,6 +27,15 @@ export interface RetrySkippedEvent extends Base {
   reason: SkipReason
 }
 
+/**
+ * An upstream response body that failed after its head: `reason` is the failure (timeout: silent
+ * longer than upstream.bodyIdleTimeout; reset; protocol; other), or `discarded` for the body of a
+ * retried answer cut at its bound (the request's deadline).
+ */
+export interface BodyFailedEvent extends Base {
+  reason: string
+}
+
 export interface KeyEvent extends Base {
   source: 'client' | 'generated'
 }
@@ -66,6 +75,7 @@ export interface SidecarEvents {
   retry: [RetryEvent]
   retrySkipped: [RetrySkippedEvent]
   budgetExhausted: [Base]
+  bodyFailed: [BodyFailedEvent]
   idempotencyKey: [KeyEvent]
   idempotency: [IdempotencyEvent]
   response: [ResponseEvent]

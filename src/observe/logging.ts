@@ -32,7 +32,7 @@ export function observeLogs(logger: Logger, events: Events): void {
         reqId: e.requestId,
         method: e.method,
         route: e.route,
-        path: e.path,
+        path: redactUserinfo(e.path),
         status: e.status,
         outcome: e.outcome,
         attempts: e.attempts,
@@ -64,7 +64,15 @@ export function observeLogs(logger: Logger, events: Events): void {
     logger.debug({ reqId: e.requestId, route: e.route, reason: e.reason }, 'retry skipped')
   )
   events.on('budgetExhausted', (e) => logger.debug({ reqId: e.requestId, route: e.route }, 'retry budget exhausted'))
+  events.on('bodyFailed', (e) =>
+    logger.debug({ reqId: e.requestId, route: e.route, reason: e.reason }, 'upstream body failed')
+  )
   events.on('idempotency', (e) => logger.debug({ reqId: e.requestId, route: e.route, result: e.result }, 'idempotency'))
+}
+
+/** A copy of a path for logs: the userinfo of an absolute-form target (`http://user:pw@host/`) is dropped. */
+export function redactUserinfo(path: string): string {
+  return path.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/@]*@/, '$1')
 }
 
 /** Durations in logs: a tenth of a millisecond is precision enough. */

@@ -69,6 +69,12 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
     labelNames: ['route'],
     registers
   })
+  const bodyFailures = new Counter({
+    name: `${PREFIX}upstream_body_failures_total`,
+    help: 'Upstream response bodies that failed after their head: timeout (bodyIdleTimeout), reset, protocol, other, discarded (a retried answer cut at the deadline)',
+    labelNames: ['route', 'reason'],
+    registers
+  })
   const keys = new Counter({
     name: `${PREFIX}idempotency_keys_total`,
     help: 'Idempotency keys on forwarded requests, by source (client or generated)',
@@ -98,6 +104,7 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
   events.on('retry', (e) => retries.inc({ route: e.route, reason: e.reason }))
   events.on('retrySkipped', (e) => skipped.inc({ route: e.route, reason: e.reason }))
   events.on('budgetExhausted', (e) => budgetExhausted.inc({ route: e.route }))
+  events.on('bodyFailed', (e) => bodyFailures.inc({ route: e.route, reason: e.reason }))
   events.on('idempotencyKey', (e) => keys.inc({ route: e.route, source: e.source }))
   events.on('idempotency', (e) => idempotency.inc({ route: e.route, result: e.result }))
   events.on('response', (e) => {

@@ -9,6 +9,7 @@ import type { Events } from '../observe/events.js'
 import type { RetryBudget } from '../retry/budget.js'
 import type { RouteMatcher } from './routes.js'
 import './state.js'
+import { sendProblem } from './problems.js'
 import { checkTarget, splitTarget } from './target.js'
 
 const kOriginalUrl = Symbol('originalUrl')
@@ -34,23 +35,9 @@ export interface ArrivalDeps {
 }
 
 export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDeps) {
-  return async function arrive(request: FastifyRequest, reply: FastifyReply) {
-    const url = (request.raw as MarkedRequest)[kOriginalUrl] ?? request.url
-    // userinfo in an absolute-form target must not reach the logs
-    const target = splitTarget(url.replace(/\/\/[^/@]*@/, '//'))
-    const route = matchRoute(request.method, target.path)
-    request.sidecar = {
-      route,
-      budget: budgets.get(route.name) as RetryBudget,
-      target,
-      started: now(),
-      attempts: 0,
-      outcome: 'rejected'
-    }
-    // 'close' rather than onResponse: it also fires when a response breaks midway (Fastify then
-    // destroys the socket and runs no onResponse hook).
-    reply.raw.once('close', () => emitResponse(request, reply))
-    events.emit('arrival', { route: route.name, requestId: request.id })
+  /** Fastify's `onRequest` hook: the checks before the body is read. */
+  async function arrive(request: FastifyRequest, reply: FastifyReply) {
+    const url = begin(request, reply)
     const problem = checkTarget(url)
     if (problem !== null) throw new SidecarError(problem)
     if (Number(request.headers['content-length'] ?? 0) > config.listen.bodyLimit) {
@@ -58,6 +45,58 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
     }
     // Only now, with the request accepted, invite the body (RFC 9110 §10.1.1).
     if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue()
+  }
+
+  /**
+   * Fastify's `frameworkErrors`: a target its router cannot decode (`/v3/%zz`) is refused before
+   * any hook runs; it is still answered, counted and logged as the sidecar's own refusal.
+   */
+  function refuseUndecodable(error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) {
+    begin(request, reply)
+    // No onSend hook runs for this reply: the sidecar's own headers are set here.
+    reply.header('x-request-id', request.id).header('x-sidecar-attempts', '0')
+    const refusal =
+      error.code === 'FST_ERR_BAD_URL'
+        ? new SidecarError('invalid_request_target', 'Malformed percent-encoding in the request target', {
+            cause: error
+          })
+        : new SidecarError('bad_request', undefined, { cause: error })
+    return sendProblem(request, reply, refusal)
+  }
+
+  /** The request's state, and the response event however the response ends; returns the target as sent. */
+  function begin(request: FastifyRequest, reply: FastifyReply): string {
+    const url = (request.raw as MarkedRequest)[kOriginalUrl] ?? request.url
+    // Checked, matched, fingerprinted and forwarded as sent; only the log line redacts it.
+    const target = splitTarget(url)
+    const route = matchRoute(request.method, target.path)
+    request.sidecar = {
+      route,
+      budget: budgets.get(route.name) as RetryBudget,
+      target,
+      started: now(),
+      attempts: 0,
+      outcome: 'rejected',
+      left: new AbortController()
+    }
+    // 'close' rather than onResponse: it also fires when a response breaks midway (Fastify then
+    // destroys the socket and runs no onResponse hook).
+    reply.raw.once('close', () => closed(request, reply))
+    events.emit('arrival', { route: route.name, requestId: request.id })
+    return url
+  }
+
+  /**
+   * A client that left while the handler still works (an attempt, a wait) is logged once the
+   * handler is done, with the attempts made and the answer it would have had.
+   */
+  function closed(request: FastifyRequest, reply: FastifyReply) {
+    const state = request.sidecar
+    if (reply.raw.writableFinished) return emitResponse(request, reply)
+    state.left.abort()
+    const emit = () => setImmediate(() => emitResponse(request, reply))
+    if (state.working === undefined) emit()
+    else state.working.then(emit, emit)
   }
 
   function emitResponse(request: FastifyRequest, reply: FastifyReply) {
@@ -74,6 +113,8 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
       ...(state.idempotencyKey === undefined ? {} : { idempotencyKey: state.idempotencyKey })
     })
   }
+
+  return { arrive, refuseUndecodable }
 }
 
 /** Headers on every answer, the sidecar's own included: request id, attempts, idempotency key. */

@@ -1,5 +1,7 @@
 // The proxy handler: the stages of a request in order — idempotency key, idempotency store,
 // retry loop over the upstream, response. Each stage is one named call.
+
+import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
@@ -9,7 +11,7 @@ import type { Claim, Coordinator, FinalResponse } from '../idempotency/coordinat
 import { replayedHeaders } from '../idempotency/stored.js'
 import type { Events } from '../observe/events.js'
 import { type RunResult, runWithRetries } from '../retry/run.js'
-import { sendAttempt, type UpstreamRequest } from '../upstream/attempt.js'
+import { failureOf, sendAttempt, type UpstreamRequest } from '../upstream/attempt.js'
 import type { RequestBody } from './body.js'
 import { inboundHeaders, outboundHeaders } from './headers.js'
 import { admit, credentialsOf, replay, tee } from './idempotency.js'
@@ -31,7 +33,13 @@ export function createForwarder(deps: ForwardDeps) {
   const { config, events, coordinator } = deps
   const keyHeader = config.idempotency.header.toLowerCase()
 
-  return async function forward(request: FastifyRequest, reply: FastifyReply) {
+  return function forward(request: FastifyRequest, reply: FastifyReply) {
+    const working = handle(request, reply)
+    request.sidecar.working = working
+    return working
+  }
+
+  async function handle(request: FastifyRequest, reply: FastifyReply) {
     const state = request.sidecar
     const key = assignKey(request)
     const body = request.body as RequestBody | undefined
@@ -43,7 +51,7 @@ export function createForwarder(deps: ForwardDeps) {
     const { claim } = admitted
     let result: RunResult
     try {
-      result = await forwardWithRetries(request, reply, key, body)
+      result = await forwardWithRetries(request, key, body)
     } catch (error) {
       if (claim !== null) settle(request, claim, null)
       throw error
@@ -80,7 +88,7 @@ export function createForwarder(deps: ForwardDeps) {
     })
   }
 
-  function forwardWithRetries(request: FastifyRequest, reply: FastifyReply, key: Key, body: RequestBody | undefined) {
+  function forwardWithRetries(request: FastifyRequest, key: Key, body: RequestBody | undefined) {
     const state = request.sidecar
     if (key !== undefined) {
       events.emit('idempotencyKey', { route: state.route.name, requestId: request.id, source: key.source })
@@ -95,10 +103,7 @@ export function createForwarder(deps: ForwardDeps) {
       }),
       body: body === undefined ? null : body.kind === 'buffered' ? body.bytes : body.stream
     }
-    let clientGone = false
-    reply.raw.once('close', () => {
-      clientGone = !reply.raw.writableFinished
-    })
+    const left = state.left.signal
     return runWithRetries(
       {
         route: state.route.name,
@@ -108,7 +113,8 @@ export function createForwarder(deps: ForwardDeps) {
         replayable: body?.kind !== 'streamed',
         ...(body?.kind === 'streamed' ? { streamedReason: body.reason } : {}),
         send: (_attempt, perTryTimeout) => sendAttempt(deps.dispatcher, upstreamRequest, perTryTimeout),
-        clientGone: () => clientGone
+        clientGone: () => left.aborted,
+        gone: left
       },
       {
         budget: state.budget,
@@ -116,7 +122,7 @@ export function createForwarder(deps: ForwardDeps) {
         now: deps.now,
         wallClock: Date.now,
         random: deps.random,
-        sleep: (ms) => sleep(ms)
+        sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined)
       }
     )
   }
@@ -139,13 +145,25 @@ export function createForwarder(deps: ForwardDeps) {
     }
     const { status } = result.response
     const headers = inboundHeaders(result.response.headers)
+    state.upstreamHeaders = Object.keys(headers)
     const { releaseOn } = state.route.idempotency
     // Only what a replay carries is stored: no cookie or per-response header ever reaches the store.
     const kept = replayedHeaders(headers)
+    if (!hasBody(status)) {
+      // undici reports a Content-Length on a 204/304 as a mismatch (it exempts HEAD only), and
+      // there is no content to pass on or to keep: the head is the whole answer. The length goes
+      // too: undici-based clients (Node's fetch) would fail on it the same way.
+      delete headers['content-length']
+      result.response.body.on('error', () => undefined).resume()
+      if (claim !== null)
+        settle(request, claim, { status, headers: kept, body: Buffer.alloc(0), fromUpstream: true, releaseOn })
+      return reply.code(status).headers(headers).send()
+    }
+    const upstreamBody = watchBody(request, result.response.body)
     const body =
       claim === null
-        ? result.response.body
-        : tee(result.response.body, config.idempotency.store.maxResponseBody, (copy) =>
+        ? upstreamBody
+        : tee(upstreamBody, config.idempotency.store.maxResponseBody, (copy) =>
             settle(
               request,
               claim,
@@ -153,6 +171,18 @@ export function createForwarder(deps: ForwardDeps) {
             )
           )
     return reply.code(status).headers(headers).send(body)
+  }
+
+  /** Notes and counts an upstream body that fails after its head (stalled, reset, malformed). */
+  function watchBody(request: FastifyRequest, body: Readable): Readable {
+    body.once('error', (error: Error & { code?: string }) => {
+      // Destroyed by the sidecar itself (the client left): not the upstream's failure.
+      if (error.code === 'UND_ERR_ABORTED') return
+      request.sidecar.upstreamBodyError = error
+      const reason = failureOf(error, false)
+      events.emit('bodyFailed', { route: request.sidecar.route.name, requestId: request.id, reason })
+    })
+    return body
   }
 
   function settle(request: FastifyRequest, claim: Claim, response: FinalResponse | null) {
@@ -164,4 +194,9 @@ export function createForwarder(deps: ForwardDeps) {
       (error: unknown) => request.log.error({ err: error }, 'idempotency settle failed')
     )
   }
+}
+
+/** RFC 9110 §6.4.1: a 204 or 304 answer has no content, whatever its headers say. */
+function hasBody(status: number): boolean {
+  return status !== 204 && status !== 304
 }

@@ -42,11 +42,13 @@ export function outboundHeaders(rawHeaders: readonly string[], options: Outbound
     if (rawHeaders[i]?.toLowerCase() === 'connection') connection.push(rawHeaders[i + 1] as string)
   }
   const named = connectionTokens(connection)
+  // A Set, not `in`: `in` walks the prototype chain, so `constructor` or `__proto__` would match.
+  const replaced = new Set(Object.keys(options.set))
   const out: string[] = []
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string
     const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || named.has(lower) || lower in options.set) continue
+    if (HOP_BY_HOP.has(lower) || named.has(lower) || replaced.has(lower)) continue
     if (REQUEST_OWN.has(lower) && !(lower === 'content-length' && options.keepContentLength)) continue
     out.push(name, rawHeaders[i + 1] as string)
   }
@@ -57,7 +59,8 @@ export function outboundHeaders(rawHeaders: readonly string[], options: Outbound
 /** Response headers to copy to the client, without hop-by-hop ones. */
 export function inboundHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const named = connectionTokens(headers.connection)
-  const out: Record<string, string | string[]> = {}
+  // No prototype: a header named `__proto__` is an own key like any other.
+  const out: Record<string, string | string[]> = Object.create(null)
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue
     out[name] = value

@@ -3,14 +3,31 @@
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { PROBLEM_CONTENT_TYPE, SidecarError, toProblem } from '../errors.js'
-import { FAILURE_PROBLEMS, failureOf } from '../upstream/attempt.js'
+import { bodyProblem, failureOf } from '../upstream/attempt.js'
+import type { RequestState } from './state.js'
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const state = request.sidecar as RequestState | undefined
+  // The client left (mid-response, or while its answer was on the way): its doing, logged once
+  // by the response event as `aborted`, never as an error here.
+  if (state?.left.signal.aborted === true && (error instanceof SidecarError || endedByLeaving(error, state))) {
+    state.outcome = 'aborted'
+    const own = error instanceof SidecarError ? error : new SidecarError('client_closed', undefined, { cause: error })
+    return sendProblem(request, reply, own)
+  }
   const failure = error instanceof SidecarError ? 'other' : failureOf(error, false)
-  if (failure === 'other') return sendProblem(request, reply, toSidecarError(error))
+  if (state?.upstreamBodyError !== error && failure === 'other')
+    return sendProblem(request, reply, toSidecarError(error))
   // The upstream body failed before its first byte reached the client: no retry after commit.
-  request.sidecar.outcome = 'aborted'
-  return sendProblem(request, reply, new SidecarError(FAILURE_PROBLEMS[failure], undefined, { cause: error }))
+  if (state !== undefined) state.outcome = 'aborted'
+  return sendProblem(request, reply, new SidecarError(bodyProblem(failure), undefined, { cause: error }))
+}
+
+/** The response stream ended because the client left: undici's body or the store's copy destroyed. */
+function endedByLeaving(error: FastifyError, state: RequestState): boolean {
+  return (
+    error.code === 'UND_ERR_ABORTED' || error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error === state.upstreamBodyError
+  )
 }
 
 function toSidecarError(error: FastifyError): SidecarError {
@@ -24,9 +41,24 @@ function toSidecarError(error: FastifyError): SidecarError {
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: SidecarError) {
   if (error.status >= 500 && error.code === 'internal_error') request.log.error({ err: error.cause }, 'internal error')
+  dropUpstreamHeaders(request, reply)
   reply.code(error.status).headers(error.headers).type(PROBLEM_CONTENT_TYPE)
   if (error.code === 'request_too_large') reply.header('connection', 'close')
   return reply.send(JSON.stringify(toProblem(error, request.id)))
+}
+
+/**
+ * An answer that began as the upstream's and became the sidecar's (its body failed before the
+ * first byte) keeps none of the upstream's headers: a gzip Content-Encoding, a day-long
+ * Cache-Control or a Set-Cookie would apply to the problem+json instead.
+ */
+function dropUpstreamHeaders(request: FastifyRequest, reply: FastifyReply) {
+  const names = (request.sidecar as RequestState | undefined)?.upstreamHeaders ?? []
+  for (const name of names) {
+    reply.removeHeader(name)
+    // Fastify copies a stream's headers onto the raw response before its first byte.
+    if (!reply.raw.headersSent) reply.raw.removeHeader(name)
+  }
 }
 
 /** Node drops CONNECT silently unless someone answers it; the sidecar is not a tunnel. */

@@ -13,6 +13,14 @@ export interface RequestState {
   attempts: number
   outcome: Outcome
   idempotencyKey?: string
+  /** Aborted when the client's connection closes before its response is complete: wakes waits. */
+  left: AbortController
+  /** The proxy handler's work while it runs: a client that left early is logged once it ends. */
+  working?: Promise<unknown>
+  /** Upstream response headers copied onto the reply; a problem answer removes them. */
+  upstreamHeaders?: readonly string[]
+  /** The upstream body's failure, to tell it from the sidecar's own errors. */
+  upstreamBodyError?: Error
 }
 
 declare module 'fastify' {

@@ -13,9 +13,13 @@ export function splitTarget(url: string): Target {
   return mark === -1 ? { path: url, query: '' } : { path: url.slice(0, mark), query: url.slice(mark) }
 }
 
-/** Why a target is refused, or null. Dot-segments are refused (not resolved) so that no request borrows another route's policy. */
+/**
+ * Why a target is refused, or null. Dot-segments are refused (not resolved) so that no request
+ * borrows another route's policy; a `#fragment` is refused too: origin-form has none (RFC 9112 §3.2.1),
+ * and a client sending one has a bug that forwarding would hide.
+ */
 export function checkTarget(url: string): ProblemCode | null {
-  if (!url.startsWith('/')) return 'invalid_request_target'
+  if (!url.startsWith('/') || url.includes('#')) return 'invalid_request_target'
   const { path } = splitTarget(url)
   for (const segment of path.split('/')) {
     const decoded = segment.replace(/%2e/gi, '.')

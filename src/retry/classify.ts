@@ -3,7 +3,7 @@
 // reset, a timeout or another 5xx may follow processing, so only idempotent requests repeat those.
 import type { RetryOn } from '../config/schema.js'
 
-export type Failure = 'connect-failure' | 'reset' | 'timeout' | 'tls' | 'other'
+export type Failure = 'connect-failure' | 'reset' | 'timeout' | 'tls' | 'protocol' | 'other'
 export type AttemptOutcome = { kind: 'response'; status: number } | { kind: 'error'; failure: Failure }
 /** never-sent: safe for every method; not-processed: 429/503, safe for every method; ambiguous: may have been processed; final: never retried. */
 export type Safety = 'never-sent' | 'not-processed' | 'ambiguous' | 'final'
@@ -21,6 +21,7 @@ const FAILURE_SAFETY: Record<Failure, Safety> = {
   reset: 'ambiguous',
   timeout: 'ambiguous',
   tls: 'final',
+  protocol: 'final',
   other: 'final'
 }
 

@@ -5,6 +5,7 @@ import type { RetryPolicy } from '../config/schema.js'
 import { SidecarError } from '../errors.js'
 import type { Events, Outcome } from '../observe/events.js'
 import { type AttemptResult, FAILURE_PROBLEMS } from '../upstream/attempt.js'
+import { discardBody } from '../upstream/discard.js'
 import { backoffDelay } from './backoff.js'
 import type { RetryBudget } from './budget.js'
 import { classify, isIdempotent } from './classify.js'
@@ -24,6 +25,8 @@ export interface RunInput {
   send(attempt: number, perTryTimeout: number): Promise<AttemptResult>
   /** True once the client has gone: no point in retrying for nobody. */
   clientGone(): boolean
+  /** Aborted when the client goes, so that a wait ends at once. */
+  gone?: AbortSignal
 }
 
 export interface RunDeps {
@@ -34,7 +37,8 @@ export interface RunDeps {
   /** Wall-clock ms, for Retry-After dates. */
   wallClock(): number
   random(): number
-  sleep(ms: number): Promise<void>
+  /** Resolves after `ms`, or early when `signal` aborts; never rejects. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
 
 export type RunResult =
@@ -46,6 +50,8 @@ export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<Ru
   const { events } = deps
   const deadline = deps.now() + policy.timeout
   const idempotent = isIdempotent(input.method, policy.idempotent)
+  // A client that left while its request waited (for a body, a key) gets no attempt at all.
+  if (input.clientGone()) return gone(0)
   deps.budget.deposit()
   let previousWait = 0
 
@@ -93,10 +99,21 @@ export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<Ru
       return finish('budget')
     }
     events.emit('retry', { route, requestId, attempt, reason: verdict.reason, waitMs: plan.wait })
-    // Free the connection before waiting; the discarded answer is never seen by the client.
-    if (result.kind === 'response') await result.body.dump().catch(() => undefined)
-    await deps.sleep(plan.wait)
+    // The discarded answer's body is dropped alongside the wait, never past the deadline: a body
+    // that stalls holds neither this request nor the next attempt.
+    if (result.kind === 'response') {
+      void discardBody(result.body, deadline - deps.now()).then((ended) => {
+        if (ended === 'cut') events.emit('bodyFailed', { route, requestId, reason: 'discarded' })
+      })
+    }
+    await deps.sleep(plan.wait, input.gone)
     previousWait = plan.wait
+    // Waits last up to retryAfter.max: the client may have left meanwhile, and nobody would read
+    // the next answer (a billable call).
+    if (input.clientGone()) {
+      events.emit('retrySkipped', { route, requestId, reason: 'client_gone' })
+      return gone(attempt)
+    }
     // A timer that fired late must not start an attempt past the deadline; the answer that
     // caused the retry was already discarded, so the request ends as a timeout.
     if (deps.now() >= deadline) {
@@ -104,6 +121,11 @@ export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<Ru
       return { kind: 'error', error: new SidecarError('upstream_timeout'), attempts: attempt, outcome: 'deadline' }
     }
   }
+}
+
+/** The client left before an attempt could start: nothing to answer, nothing more sent. */
+function gone(attempts: number): RunResult {
+  return { kind: 'error', error: new SidecarError('client_closed'), attempts, outcome: 'aborted' }
 }
 
 function final(result: AttemptResult, attempts: number, outcome: Outcome): RunResult {

@@ -8,8 +8,9 @@ export function createAgent(upstream: Config['upstream']): Agent {
   return new Agent({
     connections: upstream.connections,
     connect: { timeout: upstream.connectTimeout, rejectUnauthorized: true },
-    // Per-try timeouts are the retry engine's; undici's own header timer only backs them up.
+    // Per-try timeouts are the retry engine's. A body has its own idle timer: undici's bodyTimeout
+    // runs between chunks and pauses while the client applies backpressure.
     headersTimeout: 0,
-    bodyTimeout: 0
+    bodyTimeout: upstream.bodyIdleTimeout
   })
 }

@@ -52,14 +52,24 @@ const TLS_FAILURES = new Set([
   'HOSTNAME_MISMATCH'
 ])
 
+// Answers that break HTTP/1.1: llhttp's parse errors (name HTTPParserError, code HPE_* or none)
+// and undici's own checks of what followed the head.
+const PROTOCOL_ERRORS = new Set(['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE'])
+
 /** Names an undici failure. `timedOut` is our own flag: an aborted request carries no code. */
 export function failureOf(error: Error & { code?: string }, timedOut: boolean): Failure {
-  if (timedOut || error.code === 'UND_ERR_HEADERS_TIMEOUT') return 'timeout'
+  if (timedOut || error.code === 'UND_ERR_HEADERS_TIMEOUT' || error.code === 'UND_ERR_BODY_TIMEOUT') return 'timeout'
   const code = error.code ?? ''
   if (CONNECT_FAILURES.has(code)) return 'connect-failure'
   if (RESETS.has(code)) return 'reset'
   if (TLS_FAILURES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) return 'tls'
+  if (error.name === 'HTTPParserError' || code.startsWith('HPE_') || PROTOCOL_ERRORS.has(code)) return 'protocol'
   return 'other'
+}
+
+/** A status a client can be given (RFC 9110 §15: three digits, 100-599); llhttp lets 600-999 through. */
+export function isValidStatus(status: number): boolean {
+  return Number.isInteger(status) && status >= 100 && status <= 599
 }
 
 /** The sidecar's own answer when an upstream failure leaves nothing to pass on. */
@@ -68,7 +78,14 @@ export const FAILURE_PROBLEMS: Record<Failure, ProblemCode> = {
   reset: 'upstream_reset',
   timeout: 'upstream_timeout',
   tls: 'upstream_tls_error',
+  protocol: 'upstream_protocol_error',
   other: 'upstream_unreachable'
+}
+
+/** The sidecar's own answer when a response body fails before its first byte reached the client. */
+export function bodyProblem(failure: Failure): ProblemCode {
+  if (failure === 'timeout') return 'upstream_timeout'
+  return failure === 'reset' ? 'upstream_reset' : 'upstream_protocol_error'
 }
 
 /** Sends one attempt; resolves with the response head or a named failure, never rejects for upstream reasons. */
@@ -85,10 +102,19 @@ export async function sendAttempt(
   }, perTryTimeout)
   try {
     const response = await dispatcher.request({ ...request, signal: controller.signal })
+    if (!isValidStatus(response.statusCode)) {
+      response.body.on('error', () => undefined).destroy()
+      const error = new Error(`upstream answered status ${response.statusCode}, outside 100-599`)
+      return { kind: 'error', failure: 'protocol', error }
+    }
     return { kind: 'response', status: response.statusCode, headers: response.headers, body: response.body }
   } catch (error) {
     // The client's body failing (too large, aborted) is the client's problem, not upstream's.
     if (error instanceof SidecarError) throw error
+    // A request undici refuses to build (a header value with a newline) never left: the sidecar's fault.
+    if ((error as { code?: string }).code === 'UND_ERR_INVALID_ARG') {
+      throw new SidecarError('internal_error', 'The upstream request could not be built', { cause: error })
+    }
     return { kind: 'error', failure: failureOf(error as Error, timedOut), error: error as Error }
   } finally {
     clearTimeout(timer)

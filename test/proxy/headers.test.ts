@@ -68,3 +68,18 @@ t.test('inbound: hop-by-hop response headers dropped', async (t) => {
   t.same(inboundHeaders({ connection: ['close', 'x-a'], 'x-a': '1', 'x-b': '2' } as never), { 'x-b': '2' })
   t.same(inboundHeaders({ 'content-length': '2' }), { 'content-length': '2' }, 'no Connection header at all')
 })
+
+t.test('headers named like Object.prototype members are kept both ways', async (t) => {
+  const raw = ['constructor', 'a', '__proto__', 'b', 'toString', 'c', 'hasOwnProperty', 'd']
+  t.same(outboundHeaders(raw, { set: { 'x-request-id': 'r1' }, keepContentLength: false }), [
+    ...raw,
+    'x-request-id',
+    'r1'
+  ])
+  const inbound = inboundHeaders(JSON.parse('{"constructor":"a","__proto__":"b","x":"c"}'))
+  t.same(Object.entries(inbound), [
+    ['constructor', 'a'],
+    ['__proto__', 'b'],
+    ['x', 'c']
+  ])
+})

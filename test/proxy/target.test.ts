@@ -7,6 +7,8 @@ t.test('origin-form only', async (t) => {
   t.equal(checkTarget('http://other.host/'), 'invalid_request_target')
   t.equal(checkTarget('*'), 'invalid_request_target')
   t.equal(checkTarget('other.host:443'), 'invalid_request_target')
+  t.equal(checkTarget('/v3/session/#top'), 'invalid_request_target', 'no fragment in origin-form')
+  t.equal(checkTarget('/v3/session/?a=1#top'), 'invalid_request_target')
 })
 
 t.test('dot-segments, plain or percent-encoded, anywhere in the path', async (t) => {

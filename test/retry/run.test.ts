@@ -15,8 +15,10 @@ type Script = Array<
   { status: number; headers?: Record<string, string> } | { failure: 'reset' | 'timeout' | 'connect-failure' }
 >
 
-function harness(script: Script, options: { sleepOverrun?: number; gone?: boolean } = {}) {
+/** `gone`: the client leaves once the first attempt was sent ('after-send') or during the first wait ('in-wait'). */
+function harness(script: Script, options: { sleepOverrun?: number; gone?: boolean | 'in-wait' } = {}) {
   let clock = 0
+  let left = false
   const events = new Events()
   const seen: Array<[string, unknown]> = []
   for (const name of ['attempt', 'retry', 'retrySkipped', 'budgetExhausted'] as const) {
@@ -34,6 +36,7 @@ function harness(script: Script, options: { sleepOverrun?: number; gone?: boolea
     sleep: async (ms: number) => {
       sleeps.push(ms)
       clock += ms + (options.sleepOverrun ?? 0)
+      if (options.gone === 'in-wait') left = true
     }
   }
   const send = async (attempt: number, perTry: number): Promise<AttemptResult> => {
@@ -47,7 +50,8 @@ function harness(script: Script, options: { sleepOverrun?: number; gone?: boolea
     const body = { dump: async () => void dumped.push(attempt) } as never
     return { kind: 'response', status: step.status, headers: step.headers ?? {}, body }
   }
-  return { deps, send, sent, dumped, sleeps, seen, clientGone: () => options.gone ?? false }
+  const clientGone = () => left || (options.gone === true && sent.length > 0)
+  return { deps, send, sent, dumped, sleeps, seen, clientGone }
 }
 
 const input = (h: ReturnType<typeof harness>, method: string, retry?: Record<string, unknown>, replayable = true) => ({
@@ -151,4 +155,20 @@ t.test('the budget refuses a retry before any wait', async (t) => {
   t.match(result, { kind: 'response', attempts: 1, outcome: 'budget' })
   t.same(h.sleeps, [])
   t.ok(h.seen.some(([name]) => name === 'budgetExhausted'))
+})
+
+t.test('a client that leaves gets no attempt: not before the first, not after a wait', async (t) => {
+  const inWait = harness([{ status: 503 }, { status: 200 }], { gone: 'in-wait' })
+  t.match(await runWithRetries(input(inWait, 'POST', { backoff: { base: '1ms' } }), inWait.deps), {
+    kind: 'error',
+    error: { code: 'client_closed' },
+    attempts: 1,
+    outcome: 'aborted'
+  })
+  t.equal(inWait.sent.length, 1, 'no second attempt after the wait')
+  t.same(inWait.seen.at(-1), ['retrySkipped', { route: 'r', requestId: 'q', reason: 'client_gone' }])
+  const before = harness([{ status: 200 }])
+  const already = { ...input(before, 'POST'), clientGone: () => true }
+  t.match(await runWithRetries(already, before.deps), { kind: 'error', attempts: 0, outcome: 'aborted' })
+  t.equal(before.sent.length, 0, 'nothing sent for a client already gone')
 })
