@@ -51,7 +51,7 @@ t.test('same key, ?ref=//alice@x then ?ref=//bob@x → 422 mismatch, not a repla
   const post = (query: string) =>
     send(`${sidecar.url}/v3/session/${query}`, {
       method: 'POST',
-      headers: { 'idempotency-key': 'order-1', 'content-type': 'application/json' },
+      headers: { 'idempotency-key': 'order-1', 'content-type': 'application/json', 'x-api-key': 'tenant-a' },
       body: '{"workflow_id":"w"}'
     })
   const first = await post('?ref=//alice@x')
