@@ -84,7 +84,9 @@ export function resolveConfig(document: unknown, { env = process.env }: LoadOpti
 
 function resolveRoute(route: RawConfig['routes'][number], base: RetryPolicy): Route {
   const methods: Method[] = Array.isArray(route.method) ? route.method : [route.method]
-  return { name: route.name, methods, path: route.path, policy: mergePolicy(base, route.retry) }
+  const resolved: Route = { name: route.name, methods, path: route.path, policy: mergePolicy(base, route.retry) }
+  if (route.rateLimit !== undefined) resolved.rateLimit = route.rateLimit
+  return resolved
 }
 
 export function mergePolicy(base: RetryPolicy, override: RetryOverride = {}): RetryPolicy {
@@ -121,6 +123,13 @@ function checkConsistency(config: Config): string[] {
   if (store.lockTtl < 1000) problems.push('idempotency.store.lockTtl: must be at least 1s')
   if (store.timeout < 1) problems.push('idempotency.store.timeout: must be at least 1ms')
   if (pollInterval < 1) problems.push('idempotency.pollInterval: must be at least 1ms')
+  const limitNames = new Set<string>()
+  config.rateLimit.limits.forEach((limit, index) => {
+    if (limitNames.has(limit.name))
+      problems.push(`rateLimit.limits[${index}].name: duplicate limit name "${limit.name}"`)
+    limitNames.add(limit.name)
+  })
+  if (config.rateLimit.store.timeout < 1) problems.push('rateLimit.store.timeout: must be at least 1ms')
   return problems
 }
 

@@ -37,6 +37,7 @@ export function observeLogs(logger: Logger, events: Events): void {
         outcome: e.outcome,
         attempts: e.attempts,
         idempotencyKey: e.idempotencyKey,
+        rateLimitWaitMs: e.rateLimitWaitMs === undefined ? undefined : tenths(e.rateLimitWaitMs),
         durationMs: tenths(e.durationMs)
       },
       'request completed'
@@ -65,6 +66,12 @@ export function observeLogs(logger: Logger, events: Events): void {
   )
   events.on('budgetExhausted', (e) => logger.debug({ reqId: e.requestId, route: e.route }, 'retry budget exhausted'))
   events.on('idempotency', (e) => logger.debug({ reqId: e.requestId, route: e.route, result: e.result }, 'idempotency'))
+  events.on('rateLimit', (e) =>
+    logger.debug(
+      { reqId: e.requestId, route: e.route, limit: e.limit, result: e.result, waitMs: tenths(e.waitMs) },
+      'rate limit'
+    )
+  )
 }
 
 /** Durations in logs: a tenth of a millisecond is precision enough. */

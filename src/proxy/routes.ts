@@ -1,11 +1,13 @@
 // Route matching: method + path → the configured route, first match wins; unmatched requests
 // use the default policy under the name `default`. Paths match segment by segment; `:name`
 // matches one non-empty segment. Matching is on the raw path, as received.
-import type { RetryPolicy, Route } from '../config/schema.js'
+import type { RetryPolicy, Route, RouteRateLimit } from '../config/schema.js'
 
 export interface MatchedRoute {
   name: string
   policy: RetryPolicy
+  /** The route's own rate limit, on top of the shared ones. */
+  rateLimit?: RouteRateLimit
 }
 
 export type RouteMatcher = (method: string, path: string) => MatchedRoute
@@ -14,7 +16,11 @@ export function compileRoutes(routes: readonly Route[], fallback: RetryPolicy): 
   const compiled = routes.map((route) => ({
     methods: new Set<string>(route.methods),
     segments: route.path.split('/'),
-    match: { name: route.name, policy: route.policy }
+    match: {
+      name: route.name,
+      policy: route.policy,
+      ...(route.rateLimit === undefined ? {} : { rateLimit: route.rateLimit })
+    }
   }))
   const unmatched: MatchedRoute = { name: 'default', policy: fallback }
   return (method, path) => {

@@ -13,6 +13,8 @@ export interface RequestState {
   attempts: number
   outcome: Outcome
   idempotencyKey?: string
+  /** Time spent waiting for rate-limit slots (ms), once any slot was taken. */
+  rateLimitWaitMs?: number
 }
 
 declare module 'fastify' {
