@@ -10,7 +10,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   constructor(private readonly now: () => number) {}
 
-  async acquire(scope: string, limits: readonly SlotLimit[], maxWaitMs: number): Promise<Acquired> {
+  async acquire(scope: string, limits: readonly SlotLimit[], maxWaitMs: number, _member?: string): Promise<Acquired> {
     const now = this.now()
     const logs = limits.map((limit) => {
       const key = `${scope}:${limit.name}`

@@ -12,7 +12,7 @@ import { startRedis } from '../helpers/redis-server.js'
 const redis = await startRedis()
 if (redis === null) {
   if (process.env.CI === 'true') t.fail('redis-server is not installed: CI must provide it')
-  else t.skip('redis-server is not installed')
+  else t.skip('redis-server is not installed', () => {})
 } else {
   t.teardown(() => redis.stop())
   const open = () => {
