@@ -49,3 +49,13 @@ t.test('a pause holds the paused limits only, and a shorter one does not shorten
   advance(2000)
   t.equal((await store.acquire('a', [writes], 0, '4')).admitted, true, 'over once it ends')
 })
+
+t.test('logs of keys seen once are swept once they no longer count', async (t) => {
+  const { store, advance } = storeAt()
+  for (let i = 0; i < 999; i++) await store.acquire(`key-${i}`, [writes], 0, 'm')
+  await store.pause('key-0', [writes], 500)
+  t.equal(store.size, 1000)
+  advance(1000)
+  await store.acquire('fresh', [writes], 0, 'm')
+  t.equal(store.size, 1, 'only the fresh key is left')
+})
