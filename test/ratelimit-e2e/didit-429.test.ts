@@ -5,8 +5,17 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { client } from '../helpers/client.js'
 import { startUpstream } from '../helpers/e2e.js'
-import { startSidecar } from '../helpers/sidecar.js'
-import { assertProblem, metricsOf, PATH, post, rateLimitCount, redisStore, useRedis, writes } from './harness.js'
+import {
+  assertProblem,
+  metricsOf,
+  PATH,
+  post,
+  rateLimitCount,
+  redisStore,
+  startReplicas,
+  useRedis,
+  writes
+} from './harness.js'
 
 t.test("Didit's 429 on replica A pauses the key on replica B", async (t) => {
   const redis = await useRedis(t)
@@ -26,7 +35,7 @@ t.test("Didit's 429 on replica A pauses the key on replica B", async (t) => {
     retry: { on: [503] },
     rateLimit: { store: redisStore(redis), maxWait: 0, margin: '0ms', limits: writes(100, '60s') }
   }
-  const [a, b] = [await startSidecar(t, document), await startSidecar(t, document)]
+  const [a, b] = await startReplicas(t, didit, document)
   if (a === undefined || b === undefined) throw new Error('two replicas')
   const send = client(t)
   const key = { 'x-api-key': 'key-1' }

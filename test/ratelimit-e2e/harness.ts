@@ -4,9 +4,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import type { FakeDidit } from '../../src/dev/fake-didit.js'
+import { client } from '../helpers/client.js'
 import { metric, startUpstream } from '../helpers/e2e.js'
 import { type RedisServer, startRedis } from '../helpers/redis-server.js'
-import { sample, type TestSidecar } from '../helpers/sidecar.js'
+import { sample, startSidecar, type TestSidecar } from '../helpers/sidecar.js'
+import { until } from '../idempotency-e2e/harness.js'
 
 export { assertProblem, FAST_BACKOFF, metric, metricsAfter, problemOf } from '../helpers/e2e.js'
 
@@ -39,9 +41,41 @@ export function redisStore(redis: RedisServer, overrides: Record<string, unknown
 /** One shared limit on POST, counted over `window`. */
 export const writes = (limit: number, window: string) => [{ name: 'writes', methods: ['POST'], limit, window }]
 
-/** `didit_sidecar_rate_limit_total` summed over the given metrics texts (one per replica). */
+const WARM_UP = { route: 'warm-up', path: '/warm-up/' }
+
+/**
+ * Replicas sharing one Redis, each warmed up: a probe (own route, own API key) until its limiter
+ * reaches Redis, so that a scenario does not begin while the connection is still being made.
+ * Didit's record of the probes is then cleared; rateLimitCount leaves the probes' route out.
+ */
+export async function startReplicas(
+  t: Test,
+  didit: FakeDidit,
+  document: Record<string, unknown>,
+  count = 2
+): Promise<TestSidecar[]> {
+  const routes = [{ name: WARM_UP.route, method: 'POST', path: WARM_UP.path }]
+  const replicas: TestSidecar[] = []
+  for (let i = 0; i < count; i++) replicas.push(await startSidecar(t, { ...document, routes }))
+  const send = client(t)
+  let probe = 0
+  for (const replica of replicas) {
+    await until(async () => {
+      const before = rateLimitCount([await replica.metrics()], { result: 'store_error', route: WARM_UP.route })
+      await send(`${replica.url}${WARM_UP.path}`, post(0, { 'x-api-key': `warm-up-${probe++}` }))
+      return rateLimitCount([await replica.metrics()], { result: 'store_error', route: WARM_UP.route }) === before
+    }, 'the limiter to reach Redis')
+  }
+  didit.requests.splice(0)
+  return replicas
+}
+
+/** `didit_sidecar_rate_limit_total` summed over the given metrics texts (one per replica), warm-up probes left out. */
 export function rateLimitCount(texts: readonly string[], labels: Record<string, string>): number {
-  return texts.reduce((sum, text) => sum + sample(text, metric('rate_limit_total'), labels), 0)
+  const name = metric('rate_limit_total')
+  const probes = (text: string) =>
+    labels.route === undefined ? sample(text, name, { ...labels, ...{ route: WARM_UP.route } }) : 0
+  return texts.reduce((sum, text) => sum + sample(text, name, labels) - probes(text), 0)
 }
 
 export function metricsOf(replicas: readonly TestSidecar[]): Promise<string[]> {

@@ -2,7 +2,7 @@
 // (and counts store_error); once Redis is back, the limit is shared again across replicas.
 import t from 'tap'
 import { client } from '../helpers/client.js'
-import { startSidecar, type TestSidecar } from '../helpers/sidecar.js'
+import type { TestSidecar } from '../helpers/sidecar.js'
 import { until } from '../idempotency-e2e/harness.js'
 import {
   FAST_BACKOFF,
@@ -11,6 +11,7 @@ import {
   post,
   rateLimitCount,
   redisStore,
+  startReplicas,
   upstream,
   useRedis,
   writes
@@ -32,7 +33,7 @@ t.test('Redis down: local limiting, counted; Redis back: shared limiting', async
     },
     retry: { backoff: FAST_BACKOFF }
   }
-  const replicas = [await startSidecar(t, document), await startSidecar(t, document)]
+  const replicas = await startReplicas(t, didit, document)
   const [a, b] = replicas as [TestSidecar, TestSidecar]
   const send = client(t)
   const burst = (key: string) =>

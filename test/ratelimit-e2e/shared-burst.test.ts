@@ -3,7 +3,6 @@
 // rate_limited at once with a Retry-After right to within a second, and Didit answers no 429.
 import t from 'tap'
 import { client } from '../helpers/client.js'
-import { startSidecar } from '../helpers/sidecar.js'
 import {
   assertProblem,
   FAST_BACKOFF,
@@ -13,6 +12,7 @@ import {
   post,
   rateLimitCount,
   redisStore,
+  startReplicas,
   upstream,
   useRedis,
   writes
@@ -30,7 +30,7 @@ t.test('40 POSTs at once through two replicas: 10 reach Didit, 30 get 429 rate_l
     rateLimit: { store: redisStore(redis), maxWait: 0, margin: `${MARGIN}ms`, limits: writes(10, '2s') },
     retry: { backoff: FAST_BACKOFF }
   }
-  const replicas = [await startSidecar(t, document), await startSidecar(t, document)]
+  const replicas = await startReplicas(t, didit, document)
   const send = client(t)
 
   const answers = await Promise.all(
