@@ -29,6 +29,7 @@ import { answerConnect, handleError, sendProblem } from './proxy/problems.js'
 import { requestIdFrom } from './proxy/request-id.js'
 import { compileRoutes } from './proxy/routes.js'
 import { upstreamBase } from './proxy/target.js'
+import { createRateLimiter } from './ratelimit/create.js'
 import { RetryBudget } from './retry/budget.js'
 import { createAgent } from './upstream/agent.js'
 import { VERSION } from './version.js'
@@ -82,6 +83,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     maxResponseBody: idempotency.store.maxResponseBody,
     onStoreError: idempotency.store.onStoreError
   })
+  const rateLimiter = createRateLimiter(config.rateLimit, { events, now, wallClock: Date.now })
   observeMetrics(registry, events, { routes: config.routes.map((route) => route.name), version: VERSION })
   observeLogs(logger, events)
 
@@ -134,6 +136,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     dispatcher,
     upstream: upstreamBase(config.upstream.url),
     coordinator,
+    rateLimiter,
     events,
     now,
     random: deps.random ?? Math.random
@@ -163,6 +166,7 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
       if (!forced) await dispatcher.close()
       coordinator.close()
       await store.close()
+      await rateLimiter?.close()
     },
     async forceClose() {
       forced = true

@@ -15,6 +15,8 @@ export const PROBLEMS = {
   idempotency_conflict: { status: 409, title: 'A request with this idempotency key is still in progress' },
   idempotency_mismatch: { status: 422, title: 'Idempotency key was already used for a different request' },
   idempotency_unavailable: { status: 503, title: 'Idempotency store unavailable' },
+  rate_limited: { status: 429, title: "The request would exceed Didit's rate limit" },
+  rate_limit_unavailable: { status: 503, title: 'Rate-limit store unavailable' },
   upstream_unreachable: { status: 502, title: 'Upstream could not be reached' },
   upstream_reset: { status: 502, title: 'Upstream closed the connection without answering' },
   upstream_tls_error: { status: 502, title: 'Upstream TLS handshake or certificate verification failed' },
@@ -31,16 +33,19 @@ export class SidecarError extends Error {
   readonly status: number
   /** Extra response headers, e.g. Retry-After on a 409. */
   readonly headers: Record<string, string>
+  /** Extension members of the problem (RFC 9457 §3.2), e.g. the `limit` that refused a request. */
+  readonly extensions: Record<string, string>
 
   constructor(
     readonly code: ProblemCode,
     detail?: string,
-    options: { cause?: unknown; headers?: Record<string, string> } = {}
+    options: { cause?: unknown; headers?: Record<string, string>; extensions?: Record<string, string> } = {}
   ) {
     super(detail ?? PROBLEMS[code].title, { cause: options.cause })
     this.name = 'SidecarError'
     this.status = PROBLEMS[code].status
     this.headers = options.headers ?? {}
+    this.extensions = options.extensions ?? {}
   }
 }
 
@@ -51,11 +56,13 @@ export interface Problem {
   detail: string
   code: ProblemCode
   instance?: string
+  [extension: string]: unknown
 }
 
 /** The problem+json body for an error; `instance` is the request id, so that logs can be found. */
 export function toProblem(error: SidecarError, requestId?: string): Problem {
   return {
+    ...error.extensions,
     type: `urn:didit-sidecar:problem:${error.code}`,
     title: PROBLEMS[error.code].title,
     status: error.status,

@@ -95,7 +95,8 @@ function resolveRoute(
     methods,
     path: route.path,
     policy: mergePolicy(base, route.retry),
-    idempotency: { releaseOn: route.idempotency?.releaseOn ?? idempotency.releaseOn }
+    idempotency: { releaseOn: route.idempotency?.releaseOn ?? idempotency.releaseOn },
+    ...(route.rateLimit === undefined ? {} : { rateLimit: route.rateLimit })
   }
 }
 
@@ -133,6 +134,13 @@ function checkConsistency(config: Config): string[] {
   if (store.lockTtl < 1000) problems.push('idempotency.store.lockTtl: must be at least 1s')
   if (store.timeout < 1) problems.push('idempotency.store.timeout: must be at least 1ms')
   if (pollInterval < 1) problems.push('idempotency.pollInterval: must be at least 1ms')
+  const limitNames = new Set<string>()
+  config.rateLimit.limits.forEach((limit, index) => {
+    if (limitNames.has(limit.name))
+      problems.push(`rateLimit.limits[${index}].name: duplicate limit name "${limit.name}"`)
+    limitNames.add(limit.name)
+  })
+  if (config.rateLimit.store.timeout < 1) problems.push('rateLimit.store.timeout: must be at least 1ms')
   return problems
 }
 

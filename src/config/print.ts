@@ -1,7 +1,7 @@
 // The effective config as YAML, for `--check`: units rendered back, secrets masked.
 import type { TSchema } from '@sinclair/typebox'
 import { stringify } from 'yaml'
-import { type Config, ConfigSchema, RetryPolicySchema } from './schema.js'
+import { type Config, ConfigSchema, RetryPolicySchema, RouteRateLimitSchema } from './schema.js'
 import { maskUrl } from './secrets.js'
 import { formatDuration, formatSize } from './units.js'
 
@@ -14,12 +14,16 @@ export function printConfig(config: Config): string {
     idempotency: {
       ...config.idempotency,
       store: { ...config.idempotency.store, url: maskUrl(config.idempotency.store.url) }
-    }
+    },
+    rateLimit: { ...config.rateLimit, store: { ...config.rateLimit.store, url: maskUrl(config.rateLimit.store.url) } }
   }
   // Resolved routes carry their whole policy, which the route schema does not describe.
   const schema = {
     ...ConfigSchema,
-    properties: { ...ConfigSchema.properties, routes: { items: { properties: { policy: RetryPolicySchema } } } }
+    properties: {
+      ...ConfigSchema.properties,
+      routes: { items: { properties: { policy: RetryPolicySchema, rateLimit: RouteRateLimitSchema } } }
+    }
   }
   return stringify(withUnits(shown, schema as unknown as TSchema))
 }

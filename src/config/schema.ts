@@ -105,6 +105,25 @@ export const RetryOverrideSchema = Type.Unsafe<DeepPartial<Static<typeof RetryPo
 const ReleaseOn = (options: { default?: number[]; description: string }) =>
   Type.Array(Type.Integer({ minimum: 400, maximum: 599 }), { uniqueItems: true, ...options })
 
+// Didit counts per API key over a sliding window (didit-api reference, "Rate limits").
+export const RouteRateLimitSchema = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, description: 'requests of this route per window' }),
+    window: duration('60s', 'sliding window the limit counts over')
+  },
+  { additionalProperties: false, description: "the route's own limit, on top of rateLimit.limits" }
+)
+
+const SharedLimit = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'metric label and store key' }),
+    methods: Type.Array(Method, { minItems: 1, uniqueItems: true, description: 'requests it counts' }),
+    limit: Type.Integer({ minimum: 1, description: 'requests per window' }),
+    window: duration('60s', 'sliding window the limit counts over')
+  },
+  { additionalProperties: false }
+)
+
 const Route = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'metric and log label' }),
@@ -118,7 +137,8 @@ const Route = Type.Object(
         { releaseOn: Type.Optional(ReleaseOn({ description: 'replaces idempotency.releaseOn for this route' })) },
         { additionalProperties: false, description: 'idempotency settings of this route' }
       )
-    )
+    ),
+    rateLimit: Type.Optional(RouteRateLimitSchema)
   },
   { additionalProperties: false }
 )
@@ -232,6 +252,41 @@ export const ConfigSchema = Type.Object(
       },
       'idempotency keys'
     ),
+    rateLimit: section(
+      {
+        enabled: Type.Boolean({ default: true, description: 'false: no limiting and no store traffic' }),
+        store: section(
+          {
+            type: choice(['memory', 'redis'] as const, {
+              default: 'memory',
+              description: 'memory (this replica) | redis (every replica)'
+            }),
+            url: Type.String({
+              pattern: '^rediss?://',
+              default: 'redis://127.0.0.1:6379',
+              description: 'redis store only'
+            }),
+            keyPrefix: Type.String({ default: 'didit-sidecar:rl:', description: 'prefix of every store key' }),
+            timeout: duration('200ms', 'bound on one store operation'),
+            onStoreError: choice(['local', 'pass', 'reject'] as const, {
+              default: 'local',
+              description: 'local (this replica counts alone) | pass | reject (503)'
+            })
+          },
+          'where the sliding-window logs are kept'
+        ),
+        maxWait: duration('2s', 'longest wait for a slot, never past the request timeout; then 429'),
+        margin: duration('1s', "added to every window: Didit counts arrivals, which trail the sidecar's decision"),
+        limits: Type.Array(SharedLimit, {
+          default: [
+            { name: 'writes', methods: ['POST', 'PATCH', 'DELETE'], limit: 300, window: '60s' },
+            { name: 'reads', methods: ['GET'], limit: 600, window: '60s' }
+          ],
+          description: "limits per API key shared by every route (Didit's published ones by default)"
+        })
+      },
+      "Didit's rate limits, kept per API key across replicas"
+    ),
     retry: RetryPolicySchema,
     routes: Type.Array(Route, { default: [], description: 'per-endpoint policies; first match wins' })
   },
@@ -257,6 +312,10 @@ export interface Route {
   path: string
   policy: RetryPolicy
   idempotency: RouteIdempotency
+  rateLimit?: RouteRateLimit
 }
+
+export type RouteRateLimit = Static<typeof RouteRateLimitSchema>
+export type RateLimitConfig = Static<typeof ConfigSchema>['rateLimit']
 
 export type Config = Omit<RawConfig, 'routes'> & { routes: Route[] }

@@ -1,10 +1,12 @@
 // `npm run demo`: the retry engine at work without a Didit account. Starts the fake Didit with
 // a fault mix and the sidecar with the shipped config.yaml (both on loopback), sends a few hundred
 // requests through it, and prints what happened, counted from the sidecar's own events.
+// Then a burst against a small rate limit shows requests admitted, delayed and refused locally.
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
 import { buildApp } from '../app.js'
 import { loadConfigFile } from '../config/load.js'
+import type { Config } from '../config/schema.js'
 import { startFakeDidit } from './fake-didit.js'
 
 const { values } = parseArgs({
@@ -30,10 +32,9 @@ const config = await loadConfigFile(new URL('../../../config.yaml', import.meta.
     DIDIT_SIDECAR_LOG_LEVEL: 'silent'
   }
 })
-const app = buildApp(config)
-await app.proxy.listen({ host: '127.0.0.1', port: 0 })
-const address = app.proxy.server.address()
-const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+// This part shows retries; the rate limit gets its own scenario below.
+const app = buildApp({ ...config, rateLimit: { ...config.rateLimit, enabled: false } })
+const base = await listen(app)
 
 const tally = new Map<string, number>()
 const count = (what: string) => tally.set(what, (tally.get(what) ?? 0) + 1)
@@ -80,9 +81,51 @@ process.stdout.write(`\nupstream received ${didit.requests.length} requests; met
 
 await app.close()
 await didit.close()
+await burst(config)
 
 function order(name: string): number {
   const groups = ['requests', 'attempts', 'retry', 'budget', 'outcome']
   const group = groups.findIndex((prefix) => name.startsWith(prefix))
   return group === -1 ? groups.length : group
+}
+
+async function listen(sidecar: ReturnType<typeof buildApp>): Promise<string> {
+  await sidecar.proxy.listen({ host: '127.0.0.1', port: 0 })
+  const address = sidecar.proxy.server.address()
+  return `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+}
+
+/** 40 POSTs at once against 10 per second with a 1.5 s maxWait: 10 go, 10 wait a second, 20 get 429. */
+async function burst(shipped: Config) {
+  const BURST = 40
+  const limit = { name: 'writes', methods: ['POST' as const], limit: 10, window: 1000 }
+  const upstream = await startFakeDidit()
+  const sidecar = buildApp({
+    ...shipped,
+    upstream: { ...shipped.upstream, url: upstream.url },
+    rateLimit: { ...shipped.rateLimit, maxWait: 1500, margin: 100, limits: [limit] }
+  })
+  const url = await listen(sidecar)
+  const counts = new Map<string, number>()
+  const add = (what: string) => counts.set(what, (counts.get(what) ?? 0) + 1)
+  sidecar.events.on('rateLimit', (e) => add(`rate limit: ${e.result}`))
+  const statuses = await Promise.all(
+    Array.from({ length: BURST }, async () => {
+      const response = await request(`${url}/v3/aml/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ full_name: 'Jane Demo', date_of_birth: '1990-01-01' })
+      })
+      await response.body.dump()
+      return response.statusCode
+    })
+  )
+  for (const status of statuses) add(`answered ${status}`)
+  process.stdout.write(`\nburst: ${BURST} POSTs at once, limit 10 per 1 s, maxWait 1.5 s\n\n`)
+  const names = [...counts.keys()].sort()
+  const pad = Math.max(...names.map((name) => name.length))
+  for (const name of names) process.stdout.write(`  ${name.padEnd(pad)}  ${String(counts.get(name)).padStart(5)}\n`)
+  process.stdout.write(`\nupstream received ${upstream.requests.length} requests\n`)
+  await sidecar.close()
+  await upstream.close()
 }

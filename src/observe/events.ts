@@ -45,6 +45,15 @@ export interface IdempotencyEvent extends Base {
   result: IdempotencyResult
 }
 
+export type RateLimitResult = 'admitted' | 'delayed' | 'rejected' | 'upstream_429' | 'store_error'
+/** One slot decision of the rate limiter (every attempt takes a slot), or Didit's 429; `limit` is the limit that decided. */
+export interface RateLimitEvent extends Base {
+  limit: string
+  result: RateLimitResult
+  /** How long the request waited for its slot (delayed), or would have had to (rejected). */
+  waitMs: number
+}
+
 /** How a request ended (bounded label). */
 export type Outcome =
   | 'completed' // the upstream's answer, not a condition that is retried
@@ -66,6 +75,8 @@ export interface ResponseEvent extends Base {
   attempts: number
   idempotencyKey?: string
   path: string
+  /** Time spent waiting for rate-limit slots, every attempt included; absent when nothing was limited. */
+  rateLimitWaitMs?: number
 }
 
 export interface SidecarEvents {
@@ -78,6 +89,7 @@ export interface SidecarEvents {
   bodyFailed: [BodyFailedEvent]
   idempotencyKey: [KeyEvent]
   idempotency: [IdempotencyEvent]
+  rateLimit: [RateLimitEvent]
   response: [ResponseEvent]
 }
 

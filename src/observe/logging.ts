@@ -37,6 +37,7 @@ export function observeLogs(logger: Logger, events: Events): void {
         outcome: e.outcome,
         attempts: e.attempts,
         idempotencyKey: e.idempotencyKey,
+        rateLimitWaitMs: e.rateLimitWaitMs === undefined ? undefined : tenths(e.rateLimitWaitMs),
         durationMs: tenths(e.durationMs)
       },
       'request completed'
@@ -68,6 +69,12 @@ export function observeLogs(logger: Logger, events: Events): void {
     logger.debug({ reqId: e.requestId, route: e.route, reason: e.reason }, 'upstream body failed')
   )
   events.on('idempotency', (e) => logger.debug({ reqId: e.requestId, route: e.route, result: e.result }, 'idempotency'))
+  events.on('rateLimit', (e) =>
+    logger.debug(
+      { reqId: e.requestId, route: e.route, limit: e.limit, result: e.result, waitMs: tenths(e.waitMs) },
+      'rate limit'
+    )
+  )
 }
 
 /** A copy of a path for logs: the userinfo of an absolute-form target (`http://user:pw@host/`) is dropped. */

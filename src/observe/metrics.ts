@@ -7,6 +7,8 @@ import type { Events } from './events.js'
 const PREFIX = 'didit_sidecar_'
 // Seconds; Didit's slow endpoints (proof of address, AML, PDF) take up to about two minutes.
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+// Seconds; a rate-limit wait is bounded by rateLimit.maxWait (2 s by default).
+const WAIT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30]
 
 export interface MetricsOptions {
   routes: readonly string[]
@@ -93,6 +95,19 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
     labelNames: ['route'],
     registers
   })
+  const rateLimit = new Counter({
+    name: `${PREFIX}rate_limit_total`,
+    help: 'Rate-limit slot decisions (every attempt): admitted, delayed, rejected, upstream_429, store_error',
+    labelNames: ['route', 'limit', 'result'],
+    registers
+  })
+  const rateLimitWait = new Histogram({
+    name: `${PREFIX}rate_limit_wait_seconds`,
+    help: 'Waits for a rate-limit slot of requests that waited, then went',
+    labelNames: ['route'],
+    buckets: WAIT_BUCKETS,
+    registers
+  })
   // Zero series for every route, so that rate() and absence alerts work before the first event.
   for (const route of [...options.routes, 'default']) budgetExhausted.inc({ route }, 0)
 
@@ -107,6 +122,10 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
   events.on('bodyFailed', (e) => bodyFailures.inc({ route: e.route, reason: e.reason }))
   events.on('idempotencyKey', (e) => keys.inc({ route: e.route, source: e.source }))
   events.on('idempotency', (e) => idempotency.inc({ route: e.route, result: e.result }))
+  events.on('rateLimit', (e) => {
+    rateLimit.inc({ route: e.route, limit: e.limit, result: e.result })
+    if (e.result === 'delayed') rateLimitWait.observe({ route: e.route }, e.waitMs / 1000)
+  })
   events.on('response', (e) => {
     inFlight.dec({ route: e.route })
     requests.inc({ route: e.route, method: e.method, code: String(e.status), outcome: e.outcome })

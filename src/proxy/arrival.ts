@@ -110,7 +110,8 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
       outcome: reply.raw.writableFinished ? state.outcome : 'aborted',
       durationMs: now() - state.started,
       attempts: state.attempts,
-      ...(state.idempotencyKey === undefined ? {} : { idempotencyKey: state.idempotencyKey })
+      ...(state.idempotencyKey === undefined ? {} : { idempotencyKey: state.idempotencyKey }),
+      ...(state.rateLimitWaitMs === undefined ? {} : { rateLimitWaitMs: state.rateLimitWaitMs })
     })
   }
 

@@ -1,6 +1,5 @@
 // The proxy handler: the stages of a request in order — idempotency key, idempotency store,
-// retry loop over the upstream, response. Each stage is one named call.
-
+// retry loop over the upstream (each attempt through the rate limit), response. Each stage is one named call.
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -10,6 +9,9 @@ import { SidecarError } from '../errors.js'
 import type { Claim, Coordinator, FinalResponse } from '../idempotency/coordinator.js'
 import { replayedHeaders } from '../idempotency/stored.js'
 import type { Events } from '../observe/events.js'
+import { gate, type Send } from '../ratelimit/gate.js'
+import type { RateLimiter } from '../ratelimit/limiter.js'
+import { hashApiKey } from '../ratelimit/scope.js'
 import { type RunResult, runWithRetries } from '../retry/run.js'
 import { failureOf, sendAttempt, type UpstreamRequest } from '../upstream/attempt.js'
 import type { RequestBody } from './body.js'
@@ -22,6 +24,8 @@ export interface ForwardDeps {
   dispatcher: Dispatcher
   upstream: { origin: string; prefix: string }
   coordinator: Coordinator
+  /** Null when rateLimit is disabled. */
+  rateLimiter: RateLimiter | null
   events: Events
   now(): number
   random(): number
@@ -104,6 +108,8 @@ export function createForwarder(deps: ForwardDeps) {
       body: body === undefined ? null : body.kind === 'buffered' ? body.bytes : body.stream
     }
     const left = state.left.signal
+    const direct: Send = (perTryTimeout) => sendAttempt(deps.dispatcher, upstreamRequest, perTryTimeout)
+    const limited = rateLimitGate(request)
     return runWithRetries(
       {
         route: state.route.name,
@@ -112,7 +118,11 @@ export function createForwarder(deps: ForwardDeps) {
         policy: state.route.policy,
         replayable: body?.kind !== 'streamed',
         ...(body?.kind === 'streamed' ? { streamedReason: body.reason } : {}),
-        send: (_attempt, perTryTimeout) => sendAttempt(deps.dispatcher, upstreamRequest, perTryTimeout),
+        send: (attempt, perTryTimeout) => {
+          if (limited === null) return direct(perTryTimeout)
+          state.attempts = attempt - 1 // what the answer says if this attempt is refused a slot
+          return limited(perTryTimeout, direct)
+        },
         clientGone: () => left.aborted,
         gone: left
       },
@@ -124,6 +134,34 @@ export function createForwarder(deps: ForwardDeps) {
         random: deps.random,
         sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined)
       }
+    )
+  }
+
+  /** The API key in use: the injected one, else the client's. Idempotency and rate limits are scoped by it. */
+  function apiKeyOf(request: FastifyRequest): string {
+    return config.upstream.apiKey !== '' ? config.upstream.apiKey : String(request.headers['x-api-key'] ?? '')
+  }
+
+  /** Wraps each attempt in the rate limit (every attempt takes a slot); null when nothing limits the request. */
+  function rateLimitGate(request: FastifyRequest) {
+    const limiter = deps.rateLimiter
+    const state = request.sidecar
+    const limits = limiter?.limitsFor(request.method, state.route) ?? []
+    if (limiter === null || limits.length === 0) return null
+    return gate(
+      limiter,
+      {
+        route: state.route.name,
+        requestId: request.id,
+        scope: hashApiKey(apiKeyOf(request)),
+        limits,
+        // The same deadline as the retry loop's, which starts right after this.
+        deadline: deps.now() + state.route.policy.timeout,
+        waited: (ms) => {
+          state.rateLimitWaitMs = (state.rateLimitWaitMs ?? 0) + ms
+        }
+      },
+      { now: deps.now, sleep: (ms) => sleep(ms) }
     )
   }
 

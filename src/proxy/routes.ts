@@ -1,13 +1,15 @@
 // Route matching: method + path → the configured route, first match wins; unmatched requests
 // use the default policy under the name `default`. Paths match segment by segment; `:name`
 // matches one non-empty segment. Matching is on the raw path, as received.
-import type { RetryPolicy, Route, RouteIdempotency } from '../config/schema.js'
+import type { RetryPolicy, Route, RouteIdempotency, RouteRateLimit } from '../config/schema.js'
 import { DEFAULT_RELEASE_ON } from '../idempotency/stored.js'
 
 export interface MatchedRoute {
   name: string
   policy: RetryPolicy
   idempotency: RouteIdempotency
+  /** The route's own rate limit, on top of the shared ones. */
+  rateLimit?: RouteRateLimit
 }
 
 export type RouteMatcher = (method: string, path: string) => MatchedRoute
@@ -20,7 +22,12 @@ export function compileRoutes(
   const compiled = routes.map((route) => ({
     methods: new Set<string>(route.methods),
     segments: route.path.split('/'),
-    match: { name: route.name, policy: route.policy, idempotency: route.idempotency }
+    match: {
+      name: route.name,
+      policy: route.policy,
+      idempotency: route.idempotency,
+      ...(route.rateLimit === undefined ? {} : { rateLimit: route.rateLimit })
+    }
   }))
   const unmatched: MatchedRoute = { name: 'default', policy: fallback, idempotency: fallbackIdempotency }
   return (method, path) => {

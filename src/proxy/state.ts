@@ -21,6 +21,8 @@ export interface RequestState {
   upstreamHeaders?: readonly string[]
   /** The upstream body's failure, to tell it from the sidecar's own errors. */
   upstreamBodyError?: Error
+  /** Time spent waiting for rate-limit slots (ms), once any slot was taken. */
+  rateLimitWaitMs?: number
 }
 
 declare module 'fastify' {

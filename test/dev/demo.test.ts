@@ -27,4 +27,9 @@ t.test('the demo drives requests through the sidecar and reports what happened',
   t.match(output, /^ {2}retry: \S+ +\d+$/m, 'retries by reason')
   t.match(output, /^ {2}outcome: \w+ \(\d{3}\) +\d+$/m, 'outcomes with status')
   t.match(output, /upstream received \d+ requests/)
+  // The burst scenario: 40 POSTs at once against 10 per second, maxWait 1.5 s.
+  t.match(output, /^ {2}rate limit: admitted +\d+$/m)
+  t.match(output, /^ {2}rate limit: delayed +\d+$/m, 'some waited for a slot')
+  t.match(output, /^ {2}rate limit: rejected +\d+$/m, 'some were refused locally')
+  t.match(output, /^ {2}answered 429 +\d+$/m)
 })

@@ -1,0 +1,107 @@
+// The rate limiter of one sidecar: asks the store for a slot, falls back as `onStoreError` says
+// when the store fails, learns pauses from Didit's 429, and reports every decision as an event.
+// It decides and reports; the gate (gate.ts) sleeps and sends.
+import type { Config } from '../config/schema.js'
+import type { Events, RateLimitResult } from '../observe/events.js'
+import { applicableLimits, type SlotLimit } from './limits.js'
+import { MemoryRateLimitStore } from './memory-store.js'
+import type { Acquired, RateLimitStore } from './store.js'
+import { pauseFor } from './upstream-429.js'
+
+type RateLimitConfig = Config['rateLimit']
+
+export interface SlotRequest {
+  route: string
+  requestId: string
+  /** Hash of the API key in use. */
+  scope: string
+  limits: readonly SlotLimit[]
+  maxWaitMs: number
+  /** Unique per slot: the store's log entry. */
+  member: string
+}
+
+export type Ticket =
+  | { kind: 'go'; waitMs: number }
+  | { kind: 'refused'; waitMs: number; limit: string }
+  | { kind: 'unavailable'; error: unknown }
+
+export interface LimiterDeps {
+  store: RateLimitStore
+  events: Events
+  /** Monotonic ms (the local fallback's clock). */
+  now(): number
+  /** Wall-clock ms, for X-RateLimit-Reset. */
+  wallClock(): number
+}
+
+export class RateLimiter {
+  private readonly local: RateLimitStore
+
+  constructor(
+    private readonly config: RateLimitConfig,
+    private readonly deps: LimiterDeps
+  ) {
+    this.local = deps.store instanceof MemoryRateLimitStore ? deps.store : new MemoryRateLimitStore(deps.now)
+  }
+
+  limitsFor(method: string, route: Parameters<typeof applicableLimits>[2]): SlotLimit[] {
+    return applicableLimits(this.config, method, route)
+  }
+
+  get maxWait(): number {
+    return this.config.maxWait
+  }
+
+  async take(request: SlotRequest): Promise<Ticket> {
+    const { scope, limits, maxWaitMs, member } = request
+    let acquired: Acquired
+    try {
+      acquired = await this.deps.store.acquire(scope, limits, maxWaitMs, member)
+    } catch (error) {
+      this.emit(request, (limits[0] as SlotLimit).name, 'store_error', 0)
+      if (this.config.store.onStoreError === 'pass') return { kind: 'go', waitMs: 0 }
+      if (this.config.store.onStoreError === 'reject') return { kind: 'unavailable', error }
+      acquired = await this.local.acquire(scope, limits, maxWaitMs, member)
+    }
+    // The limit that decided: the one waited on or refused by, else the route's own, else the shared one.
+    const limit = acquired.decidedBy ?? (limits[0] as SlotLimit).name
+    if (!acquired.admitted) {
+      this.emit(request, limit, 'rejected', acquired.waitMs)
+      return { kind: 'refused', waitMs: acquired.waitMs, limit }
+    }
+    this.emit(request, limit, acquired.waitMs > 0 ? 'delayed' : 'admitted', acquired.waitMs)
+    return { kind: 'go', waitMs: acquired.waitMs }
+  }
+
+  /** Didit answered 429: pause the request's limits for its scope on every replica sharing the store. */
+  async learn(
+    request: Omit<SlotRequest, 'maxWaitMs' | 'member'>,
+    headers: Record<string, string | string[] | undefined>
+  ) {
+    const { scope, limits } = request
+    this.emit(request, (limits[0] as SlotLimit).name, 'upstream_429', 0)
+    const longest = Math.max(...limits.map((limit) => limit.window))
+    const ms = pauseFor(headers, this.deps.wallClock(), longest)
+    if (ms === null || ms <= 0) return
+    try {
+      await this.deps.store.pause(scope, limits, ms)
+    } catch {
+      this.emit(request, (limits[0] as SlotLimit).name, 'store_error', 0)
+      if (this.config.store.onStoreError === 'local') await this.local.pause(scope, limits, ms)
+    }
+  }
+
+  close(): Promise<void> {
+    return this.deps.store.close()
+  }
+
+  private emit(
+    request: Pick<SlotRequest, 'route' | 'requestId'>,
+    limit: string,
+    result: RateLimitResult,
+    waitMs: number
+  ) {
+    this.deps.events.emit('rateLimit', { route: request.route, requestId: request.requestId, limit, result, waitMs })
+  }
+}
