@@ -11,12 +11,14 @@ const SECRET_PARAMS = new Set(['password', 'username'])
 
 const SECRET_PATHS = [
   ['upstream', 'apiKey'],
-  ['idempotency', 'store', 'url']
+  ['idempotency', 'store', 'url'],
+  ['rateLimit', 'store', 'url']
 ] as const
 
 interface Secrets {
   upstream: { apiKey: string }
   idempotency: { store: { url: string } }
+  rateLimit: { store: { url: string } }
 }
 
 /** Trims the secrets of an expanded document in place, before validation. */
@@ -38,6 +40,8 @@ export function secretProblems(config: Secrets): string[] {
     problems.push('upstream.apiKey: contains characters that cannot be sent in a header (value not shown)')
   if (!isUsableRedisUrl(config.idempotency.store.url))
     problems.push('idempotency.store.url: is not a URL the Redis client can use (value not shown)')
+  if (!isUsableRedisUrl(config.rateLimit.store.url))
+    problems.push('rateLimit.store.url: is not a URL the Redis client can use (value not shown)')
   return problems
 }
 

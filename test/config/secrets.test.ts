@@ -25,6 +25,7 @@ t.test('surrounding whitespace is trimmed from secrets in the environment', asyn
   })
   t.equal(config.upstream.apiKey, 'key-42')
   t.equal(config.idempotency.store.url, 'redis://:pw@redis:6379')
+  t.equal(config.rateLimit.store.url, 'redis://:pw@redis:6379', 'the rate limiter shares the variable')
 })
 
 t.test('an API key that cannot be a header value is refused, the value never shown', async (t) => {
@@ -41,6 +42,9 @@ t.test('a Redis URL the client cannot use is refused, the value never shown', as
     const message = refusal({ idempotency: { store: { type: 'redis', url } } })
     t.match(message, /idempotency\.store\.url: is not a URL the Redis client can use/, url)
     t.notMatch(message, /pa\/ss|port|zero/, 'no part of the value')
+    const limiter = refusal({ rateLimit: { store: { type: 'redis', url } } })
+    t.match(limiter, /rateLimit\.store\.url: is not a URL the Redis client can use/, `rateLimit: ${url}`)
+    t.notMatch(limiter, /pa\/ss|port|zero/, 'no part of the value')
   }
 })
 
