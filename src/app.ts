@@ -11,8 +11,8 @@ import { buildAdmin, type Lifecycle } from './admin.js'
 import type { Config } from './config/schema.js'
 import { SidecarError } from './errors.js'
 import { Coordinator } from './idempotency/coordinator.js'
+import { LazyStore } from './idempotency/lazy-store.js'
 import { MemoryStore } from './idempotency/memory-store.js'
-import { RedisStore } from './idempotency/redis-store.js'
 import type { IdempotencyStore } from './idempotency/store.js'
 import { Events } from './observe/events.js'
 import { createLogger, observeLogs } from './observe/logging.js'
@@ -152,5 +152,8 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
 function createStore(options: Config['idempotency']['store']): IdempotencyStore {
   if (options.type === 'memory') return new MemoryStore({ maxEntries: options.maxEntries })
   // The key prefix is applied once, by the coordinator's scope key.
-  return new RedisStore({ url: options.url, timeout: options.timeout })
+  return new LazyStore(async () => {
+    const { RedisStore } = await import('./idempotency/redis-store.js')
+    return new RedisStore({ url: options.url, timeout: options.timeout })
+  })
 }
