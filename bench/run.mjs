@@ -1,4 +1,4 @@
-// npm run bench [-- --smoke] [-- --seconds N --rounds N --only a,b --out FILE --docs]
+// npm run bench [-- --smoke] [-- --seconds N --rounds N --only a,b --out FILE --docs --startup-only]
 // Runs every contender against one upstream on loopback, in interleaved rounds (the order rotates
 // each round), writes one JSON result file and, with --docs, docs/benchmarks.{json,md,svg}.
 import { spawn } from 'node:child_process'
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { CONTENDERS, missing, startContender } from './contenders.mjs'
-import { memory, resetPeak, sampleRss, spawnServer, stop, waitReady } from './lib/procs.mjs'
+import { cpuMs, memory, resetPeak, sampleRss, spawnServer, stop, waitReady } from './lib/procs.mjs'
 import { median } from './lib/stats.mjs'
 import { writeReport } from './report.mjs'
 import { perContender, retryScenario } from './scenarios.mjs'
@@ -21,7 +21,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string' },
-    docs: { type: 'boolean', default: false }
+    docs: { type: 'boolean', default: false },
+    'startup-only': { type: 'boolean', default: false }
   }
 })
 const smoke = args.smoke
@@ -55,8 +56,11 @@ function runLoad(origin, scenario) {
 async function measure(started, scenario) {
   const pid = started.proc?.child.pid
   const sampled = pid !== undefined && !(await resetPeak(pid)) ? sampleRss(pid) : undefined
+  const cpuBefore = pid === undefined ? 0 : await cpuMs(pid)
   const result = await runLoad(started.base, scenario)
   if (pid !== undefined) {
+    // CPU per request is robust to a loaded machine, unlike throughput (warm-up requests included).
+    result.cpuUsPerRequest = Math.round((((await cpuMs(pid)) - cpuBefore) * 1000) / Math.max(1, result.answered))
     const mem = await memory(pid)
     result.peakRssMiB = round(sampled ? Math.max(sampled(), mem.rssMiB) : mem.peakMiB)
     if (scenario.name === 'upload-10mib') {
@@ -75,6 +79,8 @@ async function start(name, options) {
   const readyMs = await waitReady(started.readyUrl, since, { exited: started.proc?.exited })
   return { started, readyMs }
 }
+
+const loadAtStart = loadavg().map(round)
 
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'didit-bench-'))
@@ -117,7 +123,7 @@ async function main() {
               idleRssMiB: round(rssMiB)
             })
           }
-          for (const scenario of perContender({ seconds, smoke })) {
+          for (const scenario of args['startup-only'] ? [] : perContender({ seconds, smoke })) {
             const result = await measure(started, scenario)
             runs.push({ round: r, contender: name, scenario: scenario.name, ...result })
             log(
@@ -128,7 +134,8 @@ async function main() {
           if (started.proc) await stop(started.proc)
         }
       }
-      if (available.includes('sidecar')) runs.push({ round: r, ...(await retryRun(upstreamPort, dir)) })
+      if (available.includes('sidecar') && !args['startup-only'])
+        runs.push({ round: r, ...(await retryRun(upstreamPort, dir)) })
     }
   } finally {
     await stop(upstream)
@@ -236,6 +243,7 @@ async function describe() {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? null,
     memoryGiB: round(totalmem() / 2 ** 30),
+    loadAverageAtStart: loadAtStart,
     loadAverageAtEnd: loadavg().map(round),
     nginx: findBinary('nginx') ? await version(findBinary('nginx'), '-v') : null,
     haproxy: findBinary('haproxy') ? await version(findBinary('haproxy'), '-v') : null,

@@ -59,6 +59,14 @@ export async function memory(pid) {
   return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 }
 }
 
+/** CPU time (user + system) the process has used, in ms, from /proc/PID/stat (clock ticks of 10 ms). */
+export async function cpuMs(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 /** Resets VmHWM to the current RSS (clear_refs 5, Linux 4.0+), so each scenario gets its own peak. */
 export async function resetPeak(pid) {
   try {
