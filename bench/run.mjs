@@ -11,7 +11,7 @@ import { CONTENDERS, missing, startContender } from './contenders.mjs'
 import { cpuMs, memory, resetPeak, sampleRss, spawnServer, stop, waitReady } from './lib/procs.mjs'
 import { median } from './lib/stats.mjs'
 import { writeReport } from './report.mjs'
-import { perContender, retryScenario } from './scenarios.mjs'
+import { perContender, retryScenario, warmups } from './scenarios.mjs'
 
 const ROOT = join(import.meta.dirname, '..')
 const { values: args } = parseArgs({
@@ -123,6 +123,7 @@ async function main() {
               idleRssMiB: round(rssMiB)
             })
           }
+          if (!args['startup-only']) for (const warmup of warmups({ smoke })) await runLoad(started.base, warmup)
           for (const scenario of args['startup-only'] ? [] : perContender({ seconds, smoke })) {
             const result = await measure(started, scenario)
             runs.push({ round: r, contender: name, scenario: scenario.name, ...result })

@@ -42,3 +42,12 @@ export function retryScenario({ seconds }) {
     payload: 'json-1k'
   }
 }
+
+/** Unmeasured load before a contender's first scenario, so that JIT compilation is not charged to it. */
+export function warmups({ smoke }) {
+  const base = { mode: 'closed', connections: 32, durationMs: smoke ? 100 : 1000, warmupMs: 0 }
+  return [
+    { name: 'warm-up', ...base, method: 'POST', path: SESSION, payload: 'json-1k' },
+    { name: 'warm-up', ...base, method: 'GET', path: DECISION }
+  ]
+}
