@@ -253,7 +253,8 @@ ${startup(summary)}
 
 ## The sidecar with 20 % of attempts answered 503
 
-POST /v3/session/ (route session-create: 5 attempts, idempotent) at saturation; attempts per request from the
+POST /v3/session/ (route session-create: 5 attempts, idempotent) at saturation, the upstream answering 503 to every
+fifth attempt; attempts per request from the
 sidecar's own /metrics. The retry budget (20 % of requests plus 10/s) caps the extra load, so some 503s reach the client.
 
 ${retry(result)}
