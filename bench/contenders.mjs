@@ -82,7 +82,7 @@ backend be
 `
 
 /**
- * Starts a contender. Returns { proc, base, readyUrl, metricsUrl } where proc is undefined for direct.
+ * Starts a contender; `nodeArgs` (e.g. --cpu-prof) go to the sidecar only. Returns { proc, base, readyUrl, metricsUrl } where proc is undefined for direct.
  * `upstreamPath` is a path prefix on the upstream (the retry scenario uses /flaky).
  */
 export async function startContender(name, { upstreamPort, upstreamPath = '', dir, nodeArgs = [] }) {
@@ -91,7 +91,7 @@ export async function startContender(name, { upstreamPort, upstreamPath = '', di
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const node = (script) =>
-    spawnServer(process.execPath, [...nodeArgs, join(ROOT, script)], { UPSTREAM: upstream, PORT: String(port) })
+    spawnServer(process.execPath, [join(ROOT, script)], { UPSTREAM: upstream, PORT: String(port) })
   switch (name) {
     case 'nginx': {
       const conf = join(dir, `nginx-${port}.conf`)

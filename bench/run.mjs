@@ -57,7 +57,7 @@ async function measure(started, scenario) {
   const pid = started.proc?.child.pid
   const sampled = pid !== undefined && !(await resetPeak(pid)) ? sampleRss(pid) : undefined
   const cpuBefore = pid === undefined ? 0 : await cpuMs(pid)
-  const result = await runLoad(started.base, scenario)
+  const result = await runLoad(started.base, scenario).finally(() => sampled?.())
   if (pid !== undefined) {
     // CPU per request is robust to a loaded machine, unlike throughput (warm-up requests included).
     result.cpuUsPerRequest = Math.round((((await cpuMs(pid)) - cpuBefore) * 1000) / Math.max(1, result.answered))
@@ -76,8 +76,13 @@ const round = (x) => Math.round(x * 10) / 10
 async function start(name, options) {
   const started = await startContender(name, options)
   const since = started.proc?.spawnedAt ?? performance.now()
-  const readyMs = await waitReady(started.readyUrl, since, { exited: started.proc?.exited })
-  return { started, readyMs }
+  try {
+    const readyMs = await waitReady(started.readyUrl, since, { exited: started.proc?.exited })
+    return { started, readyMs }
+  } catch (error) {
+    if (started.proc) await stop(started.proc)
+    throw error
+  }
 }
 
 const loadAtStart = loadavg().map(round)
