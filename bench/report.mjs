@@ -74,6 +74,8 @@ function fixedRate(summary, scenario) {
     [
       'contender',
       'achieved req/s',
+      'CPU µs/req',
+      'CPU vs bare',
       'p50 ms',
       'p99 ms',
       'p99.9 ms',
@@ -86,6 +88,8 @@ function fixedRate(summary, scenario) {
     rows.map((r) => [
       LABELS[r.contender],
       fmt(r.rps, 0),
+      fmt(r.cpuUsPerRequest, 0),
+      ratio(r.cpuUsPerRequest, b?.cpuUsPerRequest),
       fmt(r.latencyMs.p50, 2),
       fmt(r.latencyMs.p99, 2),
       fmt(r.latencyMs.p999, 2),
@@ -102,13 +106,25 @@ function upload(summary) {
   const rows = rowsOf(summary, 'upload-10mib')
   const by = Object.fromEntries(rows.map((r) => [r.contender, r]))
   return table(
-    ['contender', 'uploads/s', 'MiB/s', 'vs direct', 'vs bare', 'p99 ms', 'peak RSS MiB', 'RSS after MiB', 'errors'],
+    [
+      'contender',
+      'uploads/s',
+      'MiB/s',
+      'vs direct',
+      'vs bare',
+      'CPU µs/upload',
+      'p99 ms',
+      'peak RSS MiB',
+      'RSS after MiB',
+      'errors'
+    ],
     rows.map((r) => [
       LABELS[r.contender],
       fmt(r.rps, 1),
       fmt(r.rps * 10, 0),
       ratio(r.rps, by.direct?.rps),
       ratio(r.rps, by[BARE]?.rps),
+      fmt(r.cpuUsPerRequest, 0),
       fmt(r.latencyMs.p99, 1),
       fmt(r.peakRssMiB),
       fmt(r.rssAfterMiB),

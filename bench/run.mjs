@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { CONTENDERS, missing, startContender } from './contenders.mjs'
 import { cpuMs, memory, resetPeak, sampleRss, spawnServer, stop, waitReady } from './lib/procs.mjs'
-import { median } from './lib/stats.mjs'
+import { summarizeRuns } from './lib/stats.mjs'
 import { writeReport } from './report.mjs'
 import { perContender, retryScenario, warmups } from './scenarios.mjs'
 
@@ -147,7 +147,7 @@ async function main() {
     await stop(upstream)
     await rm(dir, { recursive: true, force: true })
   }
-  const result = { meta: await describe(), skipped, runs, summary: summarize(runs) }
+  const result = { meta: await describe(), skipped, runs, summary: summarizeRuns(runs) }
   const out = args.out ?? join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
   await mkdir(join(out, '..'), { recursive: true })
   await writeFile(out, `${JSON.stringify(result, null, 2)}\n`)
@@ -192,38 +192,6 @@ function total(text, name) {
     if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
   }
   return sum
-}
-
-/** Medians over rounds, per contender and scenario. */
-function summarize(runs) {
-  const summary = {}
-  const fields = [
-    'rps',
-    'okRps',
-    'peakRssMiB',
-    'rssAfterMiB',
-    'startToReadyMs',
-    'idleRssMiB',
-    'attemptsPerRequest',
-    'errors'
-  ]
-  for (const run of runs) {
-    const key = `${run.scenario}|${run.contender}`
-    summary[key] ??= { scenario: run.scenario, contender: run.contender, rounds: [] }
-    summary[key].rounds.push(run)
-  }
-  return Object.values(summary).map(({ scenario, contender, rounds: rs }) => {
-    const row = { scenario, contender }
-    for (const field of fields) {
-      const m = median(rs.map((r) => r[field]))
-      if (m !== null) row[field] = m
-    }
-    if (rs[0].latencyMs) {
-      row.latencyMs = {}
-      for (const q of ['p50', 'p90', 'p99', 'p999']) row.latencyMs[q] = median(rs.map((r) => r.latencyMs[q]))
-    }
-    return row
-  })
 }
 
 async function describe() {

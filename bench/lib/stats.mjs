@@ -14,3 +14,36 @@ export function median(values) {
   const mid = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
+
+/** Medians over rounds, per contender and scenario. */
+export function summarizeRuns(runs) {
+  const summary = {}
+  const fields = [
+    'rps',
+    'okRps',
+    'cpuUsPerRequest',
+    'peakRssMiB',
+    'rssAfterMiB',
+    'startToReadyMs',
+    'idleRssMiB',
+    'attemptsPerRequest',
+    'errors'
+  ]
+  for (const run of runs) {
+    const key = `${run.scenario}|${run.contender}`
+    summary[key] ??= { scenario: run.scenario, contender: run.contender, rounds: [] }
+    summary[key].rounds.push(run)
+  }
+  return Object.values(summary).map(({ scenario, contender, rounds: rs }) => {
+    const row = { scenario, contender }
+    for (const field of fields) {
+      const m = median(rs.map((r) => r[field]))
+      if (m !== null) row[field] = m
+    }
+    if (rs[0].latencyMs) {
+      row.latencyMs = {}
+      for (const q of ['p50', 'p90', 'p99', 'p999']) row.latencyMs[q] = median(rs.map((r) => r.latencyMs[q]))
+    }
+    return row
+  })
+}
