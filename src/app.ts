@@ -12,8 +12,8 @@ import type { Config } from './config/schema.js'
 import { closeConnectionsWhenDraining } from './drain.js'
 import { SidecarError } from './errors.js'
 import { Coordinator } from './idempotency/coordinator.js'
+import { LazyStore } from './idempotency/lazy-store.js'
 import { MemoryStore } from './idempotency/memory-store.js'
-import { RedisStore } from './idempotency/redis-store.js'
 import type { IdempotencyStore } from './idempotency/store.js'
 import { tenantOf } from './idempotency/tenant.js'
 import { Events } from './observe/events.js'
@@ -182,5 +182,8 @@ function createStore(options: Config['idempotency']['store']): IdempotencyStore 
     return new MemoryStore({ maxEntries, maxBytes, scopeShare, scopeOf: tenantOf(keyPrefix) })
   }
   // The key prefix is applied once, by the coordinator's scope key.
-  return new RedisStore({ url: options.url, timeout: options.timeout })
+  return new LazyStore(async () => {
+    const { RedisStore } = await import('./idempotency/redis-store.js')
+    return new RedisStore({ url: options.url, timeout: options.timeout })
+  })
 }

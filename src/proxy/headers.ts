@@ -18,7 +18,11 @@ const HOP_BY_HOP = new Set([
 /** Request headers the sidecar sets itself or that describe this hop only. */
 const REQUEST_OWN = new Set(['host', 'expect', 'content-length'])
 
-function connectionTokens(value: string | string[] | undefined): Set<string> {
+const NO_TOKENS: ReadonlySet<string> = new Set()
+
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+  // Most requests and responses carry no Connection header: no string work then.
+  if (value === undefined || value.length === 0) return NO_TOKENS
   const joined = Array.isArray(value) ? value.join(',') : (value ?? '')
   return new Set(
     joined

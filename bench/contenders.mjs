@@ -1,0 +1,135 @@
+// The contenders, each started as its own process against the same upstream: how to start it,
+// where it listens and when it is ready. `direct` is the floor: the load goes to the upstream itself.
+import { accessSync, constants } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { delimiter, join } from 'node:path'
+import { freePort, spawnServer } from './lib/procs.mjs'
+
+const ROOT = join(import.meta.dirname, '..')
+
+export const CONTENDERS = ['direct', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy', 'sidecar']
+
+/** Finds an executable on PATH or in the sbin folders, where Debian puts nginx and haproxy. */
+export function findBinary(name) {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin']
+  for (const dir of dirs) {
+    try {
+      accessSync(join(dir, name), constants.X_OK)
+      return join(dir, name)
+    } catch {}
+  }
+  return undefined
+}
+
+/** Why a contender cannot run here, or undefined. */
+export function missing(name) {
+  if (name === 'nginx' || name === 'haproxy') return findBinary(name) ? undefined : `${name} is not installed`
+  if (name === 'sidecar') {
+    try {
+      accessSync(join(ROOT, 'dist/src/server.js'))
+    } catch {
+      return 'dist/ is missing: run npm run build'
+    }
+  }
+  return undefined
+}
+
+const nginxConf = (port, upstream, dir) => `
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream up { server 127.0.0.1:${upstream}; keepalive 128; }
+  server {
+    listen 127.0.0.1:${port};
+    client_max_body_size 32m;
+    location = /readyz { return 200 "ok"; }
+    location / {
+      proxy_pass http://up;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`
+
+const haproxyConf = (port, upstream) => `
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:${port}
+  http-request return status 200 content-type text/plain string ok if { path /readyz }
+  default_backend be
+backend be
+  server up 127.0.0.1:${upstream}
+`
+
+/**
+ * Starts a contender; `nodeArgs` (e.g. --cpu-prof) go to the sidecar only. Returns { proc, base, readyUrl, metricsUrl } where proc is undefined for direct.
+ * `upstreamPath` is a path prefix on the upstream (the retry scenario uses /flaky).
+ */
+export async function startContender(name, { upstreamPort, upstreamPath = '', dir, nodeArgs = [] }) {
+  const upstream = `http://127.0.0.1:${upstreamPort}${upstreamPath}`
+  if (name === 'direct') return { base: upstream, readyUrl: `${upstream}/readyz` }
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const node = (script) =>
+    spawnServer(process.execPath, [join(ROOT, script)], { UPSTREAM: upstream, PORT: String(port) })
+  switch (name) {
+    case 'nginx': {
+      const conf = join(dir, `nginx-${port}.conf`)
+      await writeFile(conf, nginxConf(port, upstreamPort, dir))
+      return {
+        proc: spawnServer(findBinary('nginx'), ['-p', dir, '-c', conf, '-e', 'stderr']),
+        base,
+        readyUrl: `${base}/readyz`
+      }
+    }
+    case 'haproxy': {
+      const conf = join(dir, `haproxy-${port}.cfg`)
+      await writeFile(conf, haproxyConf(port, upstreamPort))
+      return { proc: spawnServer(findBinary('haproxy'), ['-db', '-f', conf]), base, readyUrl: `${base}/readyz` }
+    }
+    case 'node-http-proxy':
+      return { proc: node('bench/servers/node-http-proxy.mjs'), base, readyUrl: `${base}/readyz` }
+    case 'fastify-http-proxy':
+      return { proc: node('bench/servers/fastify-http-proxy.mjs'), base, readyUrl: `${base}/readyz` }
+    case 'sidecar': {
+      const admin = await freePort()
+      const env = {
+        DIDIT_SIDECAR_UPSTREAM: upstream,
+        DIDIT_SIDECAR_PORT: String(port),
+        DIDIT_SIDECAR_ADMIN_HOST: '127.0.0.1',
+        DIDIT_SIDECAR_ADMIN_PORT: String(admin),
+        DIDIT_API_KEY: 'bench-key'
+      }
+      const args = [...nodeArgs, join(ROOT, 'dist/src/server.js'), '--config', join(ROOT, 'config.yaml')]
+      const adminBase = `http://127.0.0.1:${admin}`
+      return {
+        proc: spawnServer(process.execPath, args, env),
+        base,
+        readyUrl: `${adminBase}/readyz`,
+        metricsUrl: `${adminBase}/metrics`
+      }
+    }
+    default:
+      throw new Error(`unknown contender ${name}`)
+  }
+}
