@@ -1,7 +1,7 @@
 // Secrets arrive through the environment or mounted files, where a trailing newline is the usual
 // mistake (`echo KEY | kubectl create secret …`). They are trimmed, then checked against what
 // their consumer accepts; a problem names the field, never the value.
-import { parseURL } from 'ioredis/built/utils/index.js'
+import { createRequire } from 'node:module'
 
 // What undici accepts in a header value (lib/core/util.js, from Node's _http_common.js).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
@@ -17,8 +17,8 @@ const SECRET_PATHS = [
 
 interface Secrets {
   upstream: { apiKey: string }
-  idempotency: { store: { url: string } }
-  rateLimit: { store: { url: string } }
+  idempotency: { store: { type: string; url: string } }
+  rateLimit: { store: { type: string; url: string } }
 }
 
 /** Trims the secrets of an expanded document in place, before validation. */
@@ -38,15 +38,23 @@ export function secretProblems(config: Secrets): string[] {
   const problems: string[] = []
   if (!HEADER_VALUE.test(config.upstream.apiKey))
     problems.push('upstream.apiKey: contains characters that cannot be sent in a header (value not shown)')
-  if (!isUsableRedisUrl(config.idempotency.store.url))
-    problems.push('idempotency.store.url: is not a URL the Redis client can use (value not shown)')
-  if (!isUsableRedisUrl(config.rateLimit.store.url))
-    problems.push('rateLimit.store.url: is not a URL the Redis client can use (value not shown)')
+  // Only a store that will connect needs a URL its client can use.
+  for (const [name, store] of [
+    ['idempotency', config.idempotency.store],
+    ['rateLimit', config.rateLimit.store]
+  ] as const) {
+    if (store.type === 'redis' && !isUsableRedisUrl(store.url))
+      problems.push(`${name}.store.url: is not a URL the Redis client can use (value not shown)`)
+  }
   return problems
 }
 
 /** Parsed by ioredis's own parser, as `new Redis(url)` does; a database must be a number. */
 function isUsableRedisUrl(url: string): boolean {
+  // Loaded only for a Redis store, which loads ioredis anyway: a memory-only config never does.
+  const { parseURL } = createRequire(import.meta.url)('ioredis/built/utils/index.js') as {
+    parseURL(url: string): { db?: unknown }
+  }
   try {
     const options = parseURL(url)
     return options.db === undefined || /^\d+$/.test(String(options.db))

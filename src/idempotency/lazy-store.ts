@@ -25,6 +25,10 @@ export class LazyStore implements IdempotencyStore {
     return (await this.store).complete(key, owner, fingerprint, response, ttl)
   }
 
+  async renew(key: string, owner: string, lockTtl: number): Promise<boolean> {
+    return (await this.store).renew(key, owner, lockTtl)
+  }
+
   async release(key: string, owner: string): Promise<boolean> {
     return (await this.store).release(key, owner)
   }

@@ -29,7 +29,9 @@ export async function readBody(
 ): Promise<RequestBody> {
   const chunks = payload[Symbol.asyncIterator]() as AsyncIterator<Buffer>
   const declared = Number(payload.headers?.['content-length'] ?? Number.NaN)
-  if (Number.isSafeInteger(declared) && declared > 0 && declared <= Math.min(limits.maxBuffered, limits.bodyLimit)) {
+  const fits = declared > 0 && declared <= Math.min(limits.maxBuffered, limits.bodyLimit)
+  // A declared length is reserved from the budget at once; without room the general path decides.
+  if (Number.isSafeInteger(declared) && fits && limits.lease.reserve(declared)) {
     return readDeclared(chunks, declared, limits)
   }
   return readChunks(chunks, [], 0, limits)
@@ -42,12 +44,6 @@ export async function readBody(
 async function readDeclared(chunks: AsyncIterator<Buffer>, length: number, limits: BodyLimits): Promise<RequestBody> {
   const bytes = Buffer.allocUnsafe(length)
   let total = 0
-  const streamed = (reason: StreamedReason): RequestBody => ({
-    kind: 'streamed',
-    // Byte mode: an object-mode stream would read ahead 16 chunks (1 MiB) of every streamed body.
-    stream: Readable.from(rest(buffered, chunks, total, limits), { objectMode: false }),
-    reason
-  })
   for (;;) {
     const next = await nextChunk(chunks)
     if (next.done) return { kind: 'buffered', bytes: bytes.subarray(0, total) }
@@ -59,6 +55,7 @@ async function readDeclared(chunks: AsyncIterator<Buffer>, length: number, limit
   }
 }
 
+/** Chunk by chunk, each reserved from the budget: buffered, or streamed once past a limit. */
 async function readChunks(
   chunks: AsyncIterator<Buffer>,
   buffered: Buffer[],
@@ -66,9 +63,14 @@ async function readChunks(
   limits: BodyLimits
 ): Promise<RequestBody> {
   let total = read
+  const streamed = (reason: StreamedReason): RequestBody => ({
+    kind: 'streamed',
+    // Byte mode: an object-mode stream would read ahead 16 chunks (1 MiB) of every streamed body.
+    stream: Readable.from(rest(buffered, chunks, total, limits), { objectMode: false }),
+    reason
+  })
   if (total > limits.bodyLimit) throw new SidecarError('request_too_large')
-  if (total > limits.maxBuffered)
-    return { kind: 'streamed', stream: Readable.from(rest(buffered, chunks, total, limits)) }
+  if (total > limits.maxBuffered) return streamed('body_too_large')
   for (;;) {
     const next = await nextChunk(chunks)
     if (next.done) return { kind: 'buffered', bytes: Buffer.concat(buffered, total) }

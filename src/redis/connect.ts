@@ -3,7 +3,11 @@
 // reconnection in the background with a capped backoff. Same options as idempotency/redis-store.ts,
 // which the lead will move onto this factory.
 import { once } from 'node:events'
-import { Redis } from 'ioredis'
+import { createRequire } from 'node:module'
+import type { Redis } from 'ioredis'
+
+// Required when a Redis store is made, so that a memory-only config never loads ioredis (issue 9).
+const require = createRequire(import.meta.url)
 
 export interface RedisOptions {
   url: string
@@ -15,7 +19,8 @@ const RECONNECT_FIRST_DELAY = 50
 const RECONNECT_MAX_DELAY = 1000
 
 export function connectRedis(options: RedisOptions): Redis {
-  const redis = new Redis(options.url, {
+  const { Redis: Client } = require('ioredis') as typeof import('ioredis')
+  const redis = new Client(options.url, {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     commandTimeout: options.timeout,

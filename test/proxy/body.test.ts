@@ -7,12 +7,20 @@ import { runInNewContext } from 'node:vm'
 import t from 'tap'
 import { SidecarError } from '../../src/errors.js'
 import { readBody } from '../../src/proxy/body.js'
+import { BufferBudget } from '../../src/proxy/buffer-budget.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
 
 const CHUNK = 64 * 1024
-const LIMITS = { maxBuffered: 32 * 1024 * 1024, bodyLimit: 32 * 1024 * 1024 }
+const MiB = 1024 * 1024
+/** The limits of one request, with its own lease of a roomy global buffer budget. */
+const limitsOf = (overrides: { maxBuffered?: number; bodyLimit?: number } = {}) => ({
+  maxBuffered: 32 * MiB,
+  bodyLimit: 32 * MiB,
+  lease: new BufferBudget(256 * MiB).lease(),
+  ...overrides
+})
 
 /** A client body of `count` chunks; `declared` becomes its content-length header when given. */
 function body(chunks: Iterable<Buffer> | AsyncIterable<Buffer>, declared?: number) {
@@ -38,7 +46,7 @@ t.test('a body of declared length does not keep its chunks while it is read', as
     gc()
     alive = refs.filter((ref) => ref.deref() !== undefined).length
   }
-  const result = await readBody(body(chunks(), count * CHUNK), LIMITS)
+  const result = await readBody(body(chunks(), count * CHUNK), limitsOf())
   t.equal(result.kind, 'buffered')
   t.ok(result.kind === 'buffered' && result.bytes.equals(expected(count)), 'the same bytes')
   // The general path keeps all 40 until Buffer.concat; a few may sit in the stream's own buffer.
@@ -53,7 +61,7 @@ t.test('the same bytes with and without a declared length, in one chunk or many'
           Array.from({ length: count }, (_, i) => chunkOf(i)),
           declared
         ),
-        LIMITS
+        limitsOf()
       )
       t.ok(result.kind === 'buffered' && result.bytes.equals(expected(count)), `${count} chunks, ${declared}`)
     }
@@ -61,7 +69,7 @@ t.test('the same bytes with and without a declared length, in one chunk or many'
 })
 
 t.test('a declared length over maxBuffered streams the body as before', async (t) => {
-  const limits = { maxBuffered: CHUNK, bodyLimit: LIMITS.bodyLimit }
+  const limits = limitsOf({ maxBuffered: CHUNK })
   const result = await readBody(body([chunkOf(0), chunkOf(1), chunkOf(2)], 3 * CHUNK), limits)
   t.equal(result.kind, 'streamed')
   if (result.kind !== 'streamed') return
@@ -71,9 +79,9 @@ t.test('a declared length over maxBuffered streams the body as before', async (t
 })
 
 t.test('more bytes than declared fall back to the general path with its limits', async (t) => {
-  const more = await readBody(body([chunkOf(0), chunkOf(1)], CHUNK), LIMITS)
+  const more = await readBody(body([chunkOf(0), chunkOf(1)], CHUNK), limitsOf())
   t.ok(more.kind === 'buffered' && more.bytes.equals(expected(2)), 'all the bytes are kept')
-  const limits = { maxBuffered: LIMITS.maxBuffered, bodyLimit: CHUNK + 10 }
+  const limits = limitsOf({ bodyLimit: CHUNK + 10 })
   await t.rejects(readBody(body([chunkOf(0), chunkOf(1)], CHUNK), limits), new SidecarError('request_too_large'))
 })
 
@@ -82,5 +90,23 @@ t.test('a client that stops mid-body is client_aborted', async (t) => {
     yield chunkOf(0)
     throw new Error('socket hang up')
   }
-  await t.rejects(readBody(body(broken(), 4 * CHUNK), LIMITS), { code: 'client_aborted' })
+  await t.rejects(readBody(body(broken(), 4 * CHUNK), limitsOf()), { code: 'client_aborted' })
+})
+
+t.test('a declared length the buffer budget cannot hold is streamed once, counted as buffer_budget', async (t) => {
+  const budget = new BufferBudget(2 * CHUNK)
+  const lease = budget.lease()
+  const result = await readBody(body([chunkOf(0), chunkOf(1), chunkOf(2)], 3 * CHUNK), {
+    maxBuffered: 32 * MiB,
+    bodyLimit: 32 * MiB,
+    lease
+  })
+  t.equal(result.kind, 'streamed')
+  t.equal(result.kind === 'streamed' && result.reason, 'buffer_budget')
+  const streamed: Buffer[] = []
+  if (result.kind === 'streamed') for await (const chunk of result.stream) streamed.push(chunk as Buffer)
+  t.ok(Buffer.concat(streamed).equals(expected(3)), 'every byte still goes upstream, once')
+  t.ok(budget.used <= budget.limit, 'the budget is never exceeded')
+  lease.release()
+  t.equal(budget.used, 0, 'released with the request')
 })
