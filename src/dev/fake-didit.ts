@@ -9,16 +9,18 @@ import { respond } from './fake-didit/respond.js'
 import { DiditRoutes } from './fake-didit/routes.js'
 import { pathOf, requestMatches, ScriptBook } from './fake-didit/script-book.js'
 import { SocketTracker } from './fake-didit/sockets.js'
-import type { FakeDidit, FakeDiditOptions, RecordedRequest, Reply } from './fake-didit/types.js'
+import type { FakeDidit, FakeDiditOptions, FaultKind, RecordedRequest, Reply, SideEffect } from './fake-didit/types.js'
 
 export type {
+  Arrival,
   FakeDidit,
   FakeDiditOptions,
   FaultKind,
   FaultOptions,
   Matcher,
   RecordedRequest,
-  Scripted
+  Scripted,
+  SideEffect
 } from './fake-didit/types.js'
 
 const FORBIDDEN: Reply = { status: 403, body: { detail: 'You do not have permission to perform this action.' } }
@@ -38,28 +40,47 @@ export async function startFakeDidit(options: FakeDiditOptions = {}): Promise<Fa
   const random = options.random ?? Math.random
   const book = new ScriptBook()
   const requests: RecordedRequest[] = []
+  const effects: SideEffect[] = []
+  let arrivals = 0
   const closing = new AbortController()
   let url = ''
   const routes = new DiditRoutes(() => url)
 
-  const answer = (request: RecordedRequest): Reply => {
+  // The default answer, counted as a side effect when the request carries the effect header.
+  const processRequest = (request: RecordedRequest): Reply => {
+    const sessionsBefore = routes.sessions.size
+    const reply = routes.handle(request)
+    const id = options.effectHeader === undefined ? undefined : request.headers[options.effectHeader]
+    if (typeof id === 'string' && isEffect(request, reply, sessionsBefore !== routes.sessions.size))
+      effects.push({ id, method: request.method, path: pathOf(request.url), at: Date.now(), headers: request.headers })
+    return reply
+  }
+
+  const answer = (request: RecordedRequest, planned: FaultKind | undefined): Reply => {
     const scripted = book.take(request.method, pathOf(request.url))
     if (scripted !== undefined) return scripted
     if (options.apiKey !== undefined && request.headers['x-api-key'] !== options.apiKey) return FORBIDDEN
-    const fault = options.faults === undefined ? undefined : pickFault(options.faults, random)
-    if (fault === undefined) return routes.handle(request)
-    const slowMs = options.faults?.slowMs ?? DEFAULT_SLOW_MS
-    return faultReply(fault, request.method, () => routes.handle(request), request.receivedAt, slowMs)
+    const faults = options.faults
+    const fault = faults === undefined || faults.choose !== undefined ? planned : pickFault(faults, random)
+    if (fault === undefined) return processRequest(request)
+    const slowMs = faults?.slowMs ?? DEFAULT_SLOW_MS
+    const normal = () => processRequest(request)
+    return faultReply(fault, request.method, normal, request.receivedAt, slowMs, faults?.retryAfterS)
   }
 
   const server: Server = options.tls === undefined ? createServer() : createTlsServer(options.tls)
   const sockets = new SocketTracker(server)
   const connection = { signal: closing.signal, reset: sockets.reset.bind(sockets) }
   // Receive the whole request, record it, then answer: a recorded request is always a complete one.
+  // A fault plan decides when the head arrives, so that a reset can come before the body is read.
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    arrivals++
+    sockets.busy(req.socket, res)
+    const planned = options.faults?.choose?.({ method: req.method ?? '', url: req.url ?? '', headers: req.headers })
+    if (planned === 'reset-before-read') return sockets.reset(req.socket)
     const request = await receive(req)
     requests.push(request)
-    await respond(res, answer(request), connection)
+    await respond(res, answer(request, planned), connection)
   }
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     serve(req, res).catch(() => res.destroy())
@@ -69,10 +90,26 @@ export async function startFakeDidit(options: FakeDiditOptions = {}): Promise<Fa
   url = `${options.tls === undefined ? 'http' : 'https'}://${isIP(host) === 6 ? `[${host}]` : host}:${port}`
 
   let closed: Promise<void> | undefined
+  let listening = true
   return {
     url,
     port,
     requests,
+    effects,
+    arrivals: () => arrivals,
+    async down() {
+      if (!listening) return { idleCut: 0 }
+      listening = false
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+      const idleCut = sockets.resetAll()
+      await stopped
+      return { idleCut }
+    },
+    async up() {
+      if (listening || closed !== undefined) return
+      await listen(server, host, port)
+      listening = true
+    },
     script: (matcher, answers, scriptOptions) => book.add(matcher, answers, scriptOptions?.repeat === true),
     reset: () => {
       book.clear()
@@ -88,6 +125,13 @@ export async function startFakeDidit(options: FakeDiditOptions = {}): Promise<Fa
       return closed
     }
   }
+}
+
+/** A billable effect: a write the handler accepted (2xx), except a session create that reused a session. */
+function isEffect(request: RecordedRequest, reply: Reply, createdSession: boolean): boolean {
+  const status = reply.status ?? 200
+  if (request.method === 'GET' || request.method === 'HEAD' || status < 200 || status > 299) return false
+  return pathOf(request.url) !== '/v3/session/' || request.method !== 'POST' || createdSession
 }
 
 /** Reads the whole body before anything is answered, and stamps the record. */
