@@ -1,6 +1,7 @@
 // A fake Didit API on loopback for tests, benchmarks and demos: records every request, answers from
 // scripts first, then (when set) the API-key check, random faults, and the default Didit v3 endpoints.
 import { createHash } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import { type AddressInfo, isIP } from 'node:net'
@@ -43,6 +44,8 @@ export async function startFakeDidit(options: FakeDiditOptions = {}): Promise<Fa
   const effects: SideEffect[] = []
   let arrivals = 0
   const closing = new AbortController()
+  // Every delayed answer listens on it; under load there are many at once.
+  setMaxListeners(0, closing.signal)
   let url = ''
   const routes = new DiditRoutes(() => url)
 

@@ -65,8 +65,11 @@ export function summaryRows(result: ChaosResult, options: ChaosOptions): Row[] {
     ...[...statuses.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([label, n]): Row => [`answer: ${label}`, String(n)]),
-    ...observed.sidecars.flatMap(({ name, before, after }): Row[] => [
-      [`sidecar ${name} RSS before / after`, `${mib(before.rssBytes)} / ${mib(after.rssBytes)}`],
+    ...observed.sidecars.flatMap(({ name, before, warm, after }): Row[] => [
+      [
+        `sidecar ${name} RSS idle / at 10 % / after`,
+        `${mib(before.rssBytes)} / ${mib(warm.rssBytes)} / ${mib(after.rssBytes)}`
+      ],
       [`sidecar ${name} open fds before / after`, `${before.fds} / ${after.fds}`]
     ]),
     [
@@ -110,8 +113,8 @@ Checked after the run: every send gets a complete answer within its deadline (th
 waitTimeout if longer, + 2 x store timeout + ${options.marginMs} ms); no logical request causes two billable effects at the
 fake Didit; per sidecar and route, retries <= 2 x ratio x forwarded + windows x minPerSecond x window and
 attempts <= maxAttempts x forwarded; the sidecars' requests_total and upstream_attempts_total equal what the
-clients and the fake Didit saw; open descriptors and RSS of each sidecar come back to their baseline
-(tolerance ${options.tolerance.fds} descriptors, ${mib(options.tolerance.rssBytes)}).
+clients and the fake Didit saw; each sidecar's open descriptors come back to their idle baseline (tolerance
+${options.tolerance.fds}) and its RSS to what it was at 10 % of the run (tolerance ${mib(options.tolerance.rssBytes)}).
 
 | measure | value |
 | --- | --- |

@@ -99,6 +99,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const done: ChaosResult['outages'] = []
     const running: Array<Promise<void>> = []
     let idleCut = 0
+    let warm: Promise<Resources[]> | undefined
     const perform = async (outage: Outage) => {
       done.push({ ...outage, startedAt: Math.round(now()) })
       say(`outage: ${outage.kind} at ${Math.round(outage.at * 100)} %`)
@@ -123,6 +124,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       maxSends: options.maxSends,
       retryPauseMs: options.retryPauseMs,
       onStart: (count) => {
+        if (count === Math.ceil(options.requests / 10)) warm = Promise.all(sidecars.map((s) => s.resources()))
         while (schedule[0] !== undefined && count >= schedule[0].at * options.requests)
           running.push(perform(schedule.shift() as Outage))
         if (count % 1000 === 0) say(`${count} logical requests started`)
@@ -131,6 +133,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     })
     await Promise.all(running)
     say(`${sends.length} sends done in ${Math.round(now())} ms; settling`)
+    const warmed = (await warm) ?? before
     const after = await settle(sidecars, before, options)
     const samples = await Promise.all(sidecars.map(async (s) => parseMetrics(await s.metrics())))
     const observed: Observed = {
@@ -144,6 +147,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         name: i === 0 ? 'A' : 'B',
         samples: samples[i] ?? [],
         before: before[i] as Resources,
+        warm: warmed[i] as Resources,
         after: after[i] as Resources
       })),
       durationMs: now() - started
