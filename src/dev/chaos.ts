@@ -27,7 +27,7 @@ const options: ChaosOptions = {
   faultMix: DEFAULT_MIX,
   keyedShare: 0.9,
   duplicateShare: 0.1,
-  marginMs: 500,
+  marginMs: 1000,
   giveUpAfterMs: 3000,
   maxSends: 3,
   retryPauseMs: 100,
