@@ -34,6 +34,7 @@ const options: ChaosOptions = {
   redisPauseMs: 1000,
   upstreamDownMs: 400,
   slowMs: 700,
+  warmUp: 20,
   settleMs: 10_000,
   tolerance: { fds: 0, rssBytes: 64 * 2 ** 20 },
   progress: (line) => process.stderr.write(`chaos: ${line}\n`)

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
-import { type AddressInfo, isIP } from 'node:net'
+import { type AddressInfo, isIP, type Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { DEFAULT_SLOW_MS, faultReply, pickFault, validateFaults } from './fake-didit/faults.js'
 import { respond } from './fake-didit/respond.js'
 import { DiditRoutes } from './fake-didit/routes.js'
@@ -23,6 +24,9 @@ export type {
   Scripted,
   SideEffect
 } from './fake-didit/types.js'
+
+/** How long down() accepts-and-drops before the listener closes. */
+const DRAIN_BACKLOG_MS = 50
 
 const FORBIDDEN: Reply = { status: 403, body: { detail: 'You do not have permission to perform this action.' } }
 
@@ -103,10 +107,19 @@ export async function startFakeDidit(options: FakeDiditOptions = {}): Promise<Fa
     async down() {
       if (!listening) return { idleCut: 0 }
       listening = false
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
-      const idleCut = sockets.resetAll()
-      await stopped
-      return { idleCut }
+      // Drop new connections for a moment before closing the listener, so that connections already
+      // queued by the kernel are accepted and counted here instead of vanishing with the listener.
+      let dropped = 0
+      const drop = (socket: Socket) => {
+        dropped++
+        sockets.reset(socket)
+      }
+      server.on('connection', drop)
+      const idle = sockets.resetAll()
+      await sleep(DRAIN_BACKLOG_MS)
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      server.off('connection', drop)
+      return { idleCut: idle + dropped }
     },
     async up() {
       if (listening || closed !== undefined) return

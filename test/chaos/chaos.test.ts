@@ -23,6 +23,7 @@ const options: ChaosOptions = {
   redisPauseMs: 600,
   upstreamDownMs: 300,
   slowMs: 700,
+  warmUp: 20,
   settleMs: 8000,
   tolerance: { fds: 0, rssBytes: 96 * 2 ** 20 }
 }

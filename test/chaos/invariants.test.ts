@@ -71,6 +71,7 @@ function observed(samples: string[], extra: Partial<Observed> = {}): Observed {
     sends: [send({ send: 'a#1' }), send({ send: 'b#1', status: 503 })],
     effects: [],
     stalled: new Set(),
+    warmUp: 0,
     arrivals: 3,
     idleCut: 1,
     sidecars: [{ name: 'A', samples: metrics(samples), before: resources, warm: resources, after: resources }],
@@ -88,14 +89,19 @@ t.test('metric totals against the clients and the fake Didit', async (t) => {
   ]
   t.same(checkMetrics(observed(good)), [])
   t.same(checkMetrics(observed(good, { arrivals: 2 })), [], 'one more attempt than seen: an idle connection was cut')
+  const warmed = [
+    ...good,
+    'didit_sidecar_requests_total{route="session-list",method="GET",code="200",outcome="completed"} 2'
+  ]
+  t.same(checkMetrics(observed(warmed, { warmUp: 2 })), [], 'warm-up GETs are expected')
   const found = checkMetrics(observed(good, { arrivals: 1, sends: [send({ send: 'a#1', status: 201 })] }))
   t.same(
     found.map((v) => v.detail),
     [
-      'requests_total 2 != 1 client sends',
-      'requests_total{code="200"} (not aborted) 1 != 0 complete client answers',
-      'requests_total{code="201"} (not aborted) 0 != 1 complete client answers',
-      'requests_total{code="503"} (not aborted) 1 != 0 complete client answers',
+      'requests_total 2 != 1 client sends + 0 warm-up',
+      'requests_total{code="200"} (not aborted) 1 != 0 complete answers (warm-up included)',
+      'requests_total{code="201"} (not aborted) 0 != 1 complete answers (warm-up included)',
+      'requests_total{code="503"} (not aborted) 1 != 0 complete answers (warm-up included)',
       'upstream_attempts_total (not connect-failure) 3, fake Didit saw 1 (+ up to 1 on connections cut while idle)'
     ]
   )

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { stringify } from 'yaml'
 import { resolveConfig } from '../../config/load.js'
 import { type Arrival, type FaultKind, startFakeDidit } from '../fake-didit.js'
-import { drive } from './driver.js'
+import { drive, warmUp } from './driver.js'
 import { checkAll, type Observed, type Tolerances, type Violation } from './invariants.js'
 import { parseMetrics } from './metrics-text.js'
 import { faultFor, logicalRequest, type Outage, outages, type PlanOptions } from './plan.js'
@@ -28,6 +28,8 @@ export interface ChaosOptions extends PlanOptions {
   upstreamDownMs: number
   /** Delay of a 'slow' fault: longer than perTryTimeout, so the attempt times out. */
   slowMs: number
+  /** GETs through each sidecar after the idle baseline, before the run. */
+  warmUp: number
   /** Longest wait after the run for descriptors to come back to baseline. */
   settleMs: number
   tolerance: Tolerances
@@ -94,6 +96,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const started = now()
     const before = await Promise.all(sidecars.map((s) => s.resources()))
     say(`sidecars ${a.proxy} ${b.proxy}, upstream ${fake.url}, redis ${redis.url}`)
+    await warmUp([a.proxy, b.proxy], options.warmUp)
 
     const schedule = outages(options.redisPauseMs, options.upstreamDownMs)
     const done: ChaosResult['outages'] = []
@@ -141,6 +144,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       sends,
       effects: fake.effects.map((e) => ({ id: e.id, send: String(e.headers['x-chaos-send']), at: e.at - wallStart })),
       stalled,
+      warmUp: 2 * options.warmUp,
       arrivals: fake.arrivals(),
       idleCut,
       sidecars: sidecars.map((_, i) => ({

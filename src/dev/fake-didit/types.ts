@@ -125,8 +125,9 @@ export interface FakeDidit {
   /** Requests whose head arrived, including those reset before their body was read. */
   arrivals(): number
   /**
-   * The listener goes away: stop accepting and reset every open connection. Returns how many of them
-   * were idle (a request written on one of those may never have been seen here).
+   * The listener goes away: reset every open connection, drop new ones for 50 ms, then stop listening.
+   * `idleCut` counts the idle and the dropped connections (a request written on one of those may never
+   * have been seen here).
    */
   down(): Promise<{ idleCut: number }>
   /** Listen again on the same port. */
