@@ -57,8 +57,13 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
   args.push('--appendonly', 'yes', '--appendfsync', 'always')
   const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
   child.stderr?.resume()
+  let failed: Error | undefined
+  child.once('error', (error) => {
+    failed = error
+  })
   const deadline = Date.now() + STARTUP_MS
   while (!(await answersPing(port))) {
+    if (failed !== undefined) throw new Error(`redis-server could not start: ${failed.message}`)
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL')
       throw new Error(`redis-server did not start on port ${port}`)
