@@ -94,22 +94,23 @@ export async function drive(options: DriverOptions): Promise<SendRecord[]> {
   return records
 }
 
+/**
+ * A duplicate is two client instances with the same key (two pods on one job): each sends to its own
+ * sidecar and resends on its own, as a client does, without knowing about the other.
+ */
 async function runLogical(logical: LogicalRequest, options: DriverOptions, agent: Agent, records: SendRecord[]) {
   let n = 0
-  const sendTo = async (sidecar: 0 | 1) => {
-    const record = await send(logical, `${logical.id}#${++n}`, sidecar, options, agent)
-    records.push(record)
-    return record
+  const instance = async (first: 0 | 1) => {
+    for (let sent = 0, sidecar = first; ; sidecar = other(sidecar)) {
+      const record = await send(logical, `${logical.id}#${++n}`, sidecar, options, agent)
+      records.push(record)
+      sent++
+      if (logical.key === undefined || !shouldResend(record) || sent >= options.maxSends) return
+      await new Promise((resolve) => setTimeout(resolve, options.retryPauseMs))
+    }
   }
-  const first = logical.duplicate
-    ? await Promise.all([sendTo(logical.sidecar), sendTo(other(logical.sidecar))])
-    : [await sendTo(logical.sidecar)]
-  if (logical.key === undefined) return
-  let last = first
-  while (last.every(shouldResend) && n < options.maxSends) {
-    await new Promise((resolve) => setTimeout(resolve, options.retryPauseMs))
-    last = [await sendTo(n % 2 === 0 ? logical.sidecar : other(logical.sidecar))]
-  }
+  if (logical.duplicate) await Promise.all([instance(logical.sidecar), instance(other(logical.sidecar))])
+  else await instance(logical.sidecar)
 }
 
 const other = (sidecar: 0 | 1): 0 | 1 => (sidecar === 0 ? 1 : 0)

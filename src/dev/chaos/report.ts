@@ -104,8 +104,8 @@ A shortened run of the same suite is part of \`npm test\` (\`test/chaos/chaos.te
 
 Two sidecars (the real CLI, as child processes) share one redis-server and forward to the fake Didit.
 ${options.concurrency} clients send ${options.requests} logical requests (${Math.round(options.keyedShare * 100)} % of POSTs with a
-client \`Idempotency-Key\`, ${Math.round(options.duplicateShare * 100)} % of those sent twice at once, one to each sidecar); a keyed
-request is sent again, with the same key, after 409, 429, 503, an unreachable upstream or no answer at all
+client \`Idempotency-Key\`, ${Math.round(options.duplicateShare * 100)} % of those sent by two client instances at once, one to each
+sidecar, each resending on its own); a keyed request is sent again, with the same key, after 409, 429, 503, an unreachable upstream or no answer at all
 (never after an ambiguous 502/504 or a response cut after its head: those may have been billed). A seeded
 plan gives ${Math.round(options.faultRatio * 100)} % of upstream arrivals a fault (503, 429 with Retry-After: 1, a reset before the request
 is read, a reset after it was processed, an answer slower than perTryTimeout, a body that stalls after the head).
