@@ -110,10 +110,28 @@ export function checkEffects(sends: readonly SendRecord[], effects: readonly Eff
       .join('; ')
     violations.push({
       invariant: 'single-effect',
-      detail: `${id} (${key === undefined ? 'no client key' : `key ${key}`}, route ${mine[0]?.route}): ${list.length} side effects (${effectsAt}); sends: ${answers}`
+      detail: `${id} (${key === undefined ? 'no client key' : `key ${key}`}, route ${mine[0]?.route}): ${list.length} side effects (${effectsAt}); ${causeOf(list, mine).text}; sends: ${answers}`
     })
   }
   return violations
+}
+
+/**
+ * Which way the key let a second request through: while the send that caused the first effect was
+ * still open (its claim was lost under a live owner), or after that send had ended (the key released).
+ */
+export function causeOf(effects: readonly Effect[], sends: readonly SendRecord[]): Cause {
+  const [first, second] = effects.map((e) => sends.find((s) => s.send === e.send))
+  if (first === undefined || second === undefined) return { kind: 'unknown', text: 'cause unknown' }
+  if (first === second) return { kind: 'same-send', text: `${first.send} went upstream twice` }
+  if (second.startedAt < first.endedAt)
+    return { kind: 'while-open', text: `${second.send} went upstream while ${first.send} was still open` }
+  return { kind: 'after-end', text: `${second.send} went upstream after ${first.send} ended with ${answerOf(first)}` }
+}
+
+export interface Cause {
+  kind: 'while-open' | 'after-end' | 'same-send' | 'unknown'
+  text: string
 }
 
 function answerOf(send: SendRecord): string {

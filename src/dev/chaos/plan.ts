@@ -15,7 +15,7 @@ export interface LogicalRequest {
   body?: string
   /** The client's Idempotency-Key; absent on GETs and on some POSTs (the sidecar generates one). */
   key?: string
-  /** The first send goes to both sidecars at once (a client that fires twice). */
+  /** Sent by two client instances at once, one to each sidecar, each resending on its own. */
   duplicate: boolean
   /** Sidecar of the first send; later sends alternate. */
   sidecar: 0 | 1
@@ -29,7 +29,7 @@ export interface PlanOptions {
   faultMix: Readonly<Partial<Record<FaultKind, number>>>
   /** Share of POSTs with a client key. */
   keyedShare: number
-  /** Share of keyed POSTs sent twice at once. */
+  /** Share of keyed POSTs sent by two client instances at once. */
   duplicateShare: number
 }
 

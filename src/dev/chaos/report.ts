@@ -1,7 +1,7 @@
 // The run's summary: a table for the terminal and for docs/reliability.md, and the violations.
 
 import { shouldResend } from './driver.js'
-import { isCutStall, mib } from './invariants.js'
+import { causeOf, type Effect, isCutStall, mib } from './invariants.js'
 import { total } from './metrics-text.js'
 import type { ChaosOptions, ChaosResult } from './run.js'
 
@@ -13,9 +13,17 @@ export function summaryRows(result: ChaosResult, options: ChaosOptions): Row[] {
   const all = observed.sidecars.flatMap((s) => s.samples)
   const logical = new Set(sends.map((s) => s.logical)).size
   const keyed = new Set(sends.filter((s) => s.key !== undefined).map((s) => s.logical)).size
-  const effects = new Map<string, number>()
-  for (const e of observed.effects) effects.set(e.id, (effects.get(e.id) ?? 0) + 1)
-  const duplicated = [...effects.values()].filter((n) => n > 1).length
+  const effects = new Map<string, Effect[]>()
+  for (const e of observed.effects) effects.set(e.id, [...(effects.get(e.id) ?? []), e])
+  const duplicated = [...effects.values()].filter((list) => list.length > 1)
+  const causes = duplicated.map(
+    (list) =>
+      causeOf(
+        list,
+        sends.filter((s) => s.logical === list[0]?.id)
+      ).kind
+  )
+  const whileOpen = causes.filter((kind) => kind === 'while-open').length
   const cut = sends.filter((s) => isCutStall(s, observed.stalled)).length
   const lost = sends.filter((s) => !s.complete).length - cut
   const lostStalled = sends.filter((s) => !s.complete && observed.stalled.has(s.send)).length - cut
@@ -52,7 +60,10 @@ export function summaryRows(result: ChaosResult, options: ChaosOptions): Row[] {
     ['retries', String(total(all, 'didit_sidecar_retries_total'))],
     ['retries refused by the budget', String(total(all, 'didit_sidecar_retry_budget_exhausted_total'))],
     ['side effects (billable, at the fake Didit)', String(observed.effects.length)],
-    ['logical requests with duplicate side effects', String(duplicated)],
+    [
+      'logical requests with duplicate side effects',
+      `${duplicated.length} (${whileOpen} while the first send was still open, ${duplicated.length - whileOpen} after it ended)`
+    ],
     ['responses cut in time after a stalled upstream body', String(cut)],
     ['sends lost (no complete answer otherwise)', `${lost} (${lostStalled} of them on a stalled upstream body)`],
     ['keyed requests still unanswered after their last send (409, 429, 503, none)', String(unresolved)],
