@@ -117,16 +117,19 @@ export function checkEffects(sends: readonly SendRecord[], effects: readonly Eff
 }
 
 /**
- * Which way the key let a second request through: while the send that caused the first effect was
- * still open (its claim was lost under a live owner), or after that send had ended (the key released).
+ * Which way the key let a second request through: it was processed while the send that caused the
+ * first effect was still open (its claim lost under a live owner), or after that send had ended with
+ * an answer that released the key.
  */
 export function causeOf(effects: readonly Effect[], sends: readonly SendRecord[]): Cause {
+  const [firstEffect, secondEffect] = effects
   const [first, second] = effects.map((e) => sends.find((s) => s.send === e.send))
-  if (first === undefined || second === undefined) return { kind: 'unknown', text: 'cause unknown' }
+  if (first === undefined || second === undefined || secondEffect === undefined || firstEffect === undefined)
+    return { kind: 'unknown', text: 'cause unknown' }
   if (first === second) return { kind: 'same-send', text: `${first.send} went upstream twice` }
-  if (second.startedAt < first.endedAt)
-    return { kind: 'while-open', text: `${second.send} went upstream while ${first.send} was still open` }
-  return { kind: 'after-end', text: `${second.send} went upstream after ${first.send} ended with ${answerOf(first)}` }
+  if (secondEffect.at < first.endedAt)
+    return { kind: 'while-open', text: `${second.send} was processed while ${first.send} was still open` }
+  return { kind: 'after-end', text: `${second.send} was processed after ${first.send} ended with ${answerOf(first)}` }
 }
 
 export interface Cause {
