@@ -1,5 +1,7 @@
 // `npm run chaos`: the fault-injection suite at full size (see src/dev/chaos/run.ts). Prints a summary
 // table, writes it to docs/reliability.md, and exits 1 when an invariant was violated.
+//   npm run chaos -- [--requests N] [--concurrency N] [--seed N] [--faults RATIO] [--out FILE] [--no-doc]
+//                    [--violations FILE]
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -13,7 +15,9 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '7' },
     faults: { type: 'string', default: '0.25' },
     out: { type: 'string', default: new URL('../../../docs/reliability.md', import.meta.url).pathname },
-    'no-doc': { type: 'boolean', default: false }
+    'no-doc': { type: 'boolean', default: false },
+    /** Every violation, one per line (stdout shows the first 40). */
+    violations: { type: 'string' }
   },
   strict: true
 })
@@ -47,4 +51,6 @@ for (const violation of result.violations.slice(0, 40))
   process.stdout.write(`VIOLATION ${violation.invariant}: ${violation.detail}\n`)
 if (result.violations.length > 40) process.stdout.write(`... ${result.violations.length - 40} more\n`)
 if (!values['no-doc']) await writeFile(values.out, reliabilityDoc(result, options, rows))
+if (values.violations !== undefined)
+  await writeFile(values.violations, result.violations.map((v) => `${v.invariant}: ${v.detail}\n`).join(''))
 process.exitCode = result.violations.length === 0 ? 0 : 1
