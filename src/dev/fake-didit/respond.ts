@@ -37,6 +37,13 @@ export async function respond(res: ServerResponse, reply: Reply, { signal, reset
     res.socket?.end()
     return
   }
+  if (reply.action === 'stall') {
+    // The head promises the whole body; half of it comes, then nothing until the client gives up.
+    res.flushHeaders()
+    res.write(body.subarray(0, Math.floor(body.length / 2)))
+    if (!res.destroyed) await new Promise<void>((resolve) => res.once('close', () => resolve()))
+    return
+  }
   if (reply.action === 'reset-mid-body') {
     const half = body.subarray(0, Math.floor(body.length / 2))
     await new Promise<void>((resolve) => res.write(half, () => resolve()))

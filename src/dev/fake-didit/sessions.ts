@@ -27,6 +27,11 @@ export class SessionStore {
   #sessions = new Map<string, Session>()
   #next = FIRST_SESSION_NUMBER
 
+  /** Sessions created so far (and not deleted). */
+  get size(): number {
+    return this.#sessions.size
+  }
+
   get(id: string): Session | undefined {
     return this.#sessions.get(id)
   }

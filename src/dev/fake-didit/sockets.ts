@@ -1,12 +1,14 @@
 // Tracks the server's TCP sockets, so close() can end every one (hanging requests, TLS handshakes) and a
 // reset can send an RST even under TLS, where the response's socket is a TLSSocket without a TCP handle.
-import type { Server } from 'node:http'
+import type { Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 
 const keyOf = (socket: Socket): string => `${socket.remoteAddress}:${socket.remotePort}`
 
 export class SocketTracker {
   #sockets = new Map<string, Socket>()
+  /** Sockets with a request in progress. */
+  #busy = new Set<Socket>()
 
   constructor(server: Server) {
     server.on('connection', (socket: Socket) => {
@@ -28,6 +30,22 @@ export class SocketTracker {
     } catch {
       tcp.destroy()
     }
+  }
+
+  /** A request is in progress on this socket until its response closes. */
+  busy(socket: Socket, res: ServerResponse): void {
+    this.#busy.add(socket)
+    res.once('close', () => this.#busy.delete(socket))
+  }
+
+  /** Resets every connection (the listener went away); returns how many had no request in progress. */
+  resetAll(): number {
+    let idle = 0
+    for (const socket of [...this.#sockets.values()]) {
+      if (!this.#busy.has(socket)) idle++
+      this.reset(socket)
+    }
+    return idle
   }
 
   destroyAll(): void {

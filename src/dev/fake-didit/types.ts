@@ -31,8 +31,9 @@ export interface Scripted {
    * hang: read the body, never answer (until close()).
    * reset-mid-body: send the head and half of the body (make it >= 64 KiB), then reset the socket.
    * close-after-head: send the head announcing the body, then close the socket without it.
+   * stall: send the head and half of the body, then send nothing more until the client leaves (or close()).
    */
-  action?: 'reset' | 'hang' | 'reset-mid-body' | 'close-after-head'
+  action?: 'reset' | 'hang' | 'reset-mid-body' | 'close-after-head' | 'stall'
 }
 
 /** Method compares case-insensitively; path compares against the path without query. */
@@ -41,7 +42,29 @@ export interface Matcher {
   path?: string | RegExp
 }
 
-export type FaultKind = '503' | '429' | '500' | '502' | 'reset' | 'slow'
+/**
+ * reset: read the request, reset without processing it. reset-before-read: reset as soon as the head
+ * arrives (never processed). reset-after-read: process it (a side effect), then reset. slow: process
+ * it, answer after slowMs. stall: process it, send the head and half the body, then stall.
+ * Without a mix, random faults use the first six kinds only.
+ */
+export type FaultKind =
+  | '503'
+  | '429'
+  | '500'
+  | '502'
+  | 'reset'
+  | 'slow'
+  | 'reset-before-read'
+  | 'reset-after-read'
+  | 'stall'
+
+/** What a fault plan sees of a request when it arrives: the head only, before the body is read. */
+export interface Arrival {
+  method: string
+  url: string
+  headers: IncomingHttpHeaders
+}
 
 export interface FaultOptions {
   /** Share of requests, 0..1, that get a fault. */
@@ -50,6 +73,21 @@ export interface FaultOptions {
   mix?: Partial<Record<FaultKind, number>>
   /** Delay of a 'slow' fault before the normal answer; default 2000 ms. */
   slowMs?: number
+  /** Retry-After of a 429 fault, in seconds; default 1. */
+  retryAfterS?: number
+  /** A fault plan: decides each request's fault when its head arrives; ratio, mix and random are then unused. */
+  choose?: (arrival: Arrival) => FaultKind | undefined
+}
+
+/** One processed request that had a billable effect (a 2xx from a handler; a reused session is none). */
+export interface SideEffect {
+  /** The value of the effect header. */
+  id: string
+  method: string
+  path: string
+  /** Date.now() when it was processed. */
+  at: number
+  headers: IncomingHttpHeaders
 }
 
 export interface FakeDiditOptions {
@@ -65,6 +103,8 @@ export interface FakeDiditOptions {
   faults?: FaultOptions
   /** Randomness for faults; default Math.random. */
   random?: () => number
+  /** Requests carrying this header are counted in `effects` when processed (a logical request id). */
+  effectHeader?: string
 }
 
 export interface FakeDidit {
@@ -80,6 +120,18 @@ export interface FakeDidit {
   /** Forget scripts and recorded requests (sessions created so far stay). */
   reset(): void
   count(matcher?: Matcher): number
+  /** Billable effects of requests that carried `effectHeader`, in order. */
+  readonly effects: SideEffect[]
+  /** Requests whose head arrived, including those reset before their body was read. */
+  arrivals(): number
+  /**
+   * The listener goes away: reset every open connection, drop new ones for 50 ms, then stop listening.
+   * `idleCut` counts the idle and the dropped connections (a request written on one of those may never
+   * have been seen here).
+   */
+  down(): Promise<{ idleCut: number }>
+  /** Listen again on the same port. */
+  up(): Promise<void>
   /** Also ends hanging requests, pending delays and open sockets, so tests never wait. */
   close(): Promise<void>
 }
