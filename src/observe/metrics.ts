@@ -9,6 +9,9 @@ const PREFIX = 'didit_sidecar_'
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
 // Seconds; a rate-limit wait is bounded by rateLimit.maxWait (2 s by default).
 const WAIT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30]
+// Node's parser accepts some 30 methods (WebDAV, RTSP...); those refused with 405 count as `other`.
+const METHOD_LABELS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+const methodLabel = (method: string) => (METHOD_LABELS.has(method) ? method : 'other')
 
 export interface MetricsOptions {
   routes: readonly string[]
@@ -128,7 +131,8 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
   })
   events.on('response', (e) => {
     inFlight.dec({ route: e.route })
-    requests.inc({ route: e.route, method: e.method, code: String(e.status), outcome: e.outcome })
-    requestDuration.observe({ route: e.route, method: e.method, outcome: e.outcome }, e.durationMs / 1000)
+    const method = methodLabel(e.method)
+    requests.inc({ route: e.route, method, code: String(e.status), outcome: e.outcome })
+    requestDuration.observe({ route: e.route, method, outcome: e.outcome }, e.durationMs / 1000)
   })
 }
