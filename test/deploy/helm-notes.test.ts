@@ -1,5 +1,5 @@
 // NOTES.txt, as `helm install` prints it: how to include the sidecar, and the warning that the
-// memory store deduplicates within one pod only, which Redis removes.
+// memory stores deduplicate and rate-limit within one pod only, which Redis removes.
 import t from 'tap'
 import { CHART, helm } from '../helpers/helm.js'
 
@@ -12,6 +12,7 @@ async function notes(args: string[]): Promise<string> {
 t.test('the memory store: a warning about replicas', async (t) => {
   const text = await notes(['--set', 'demo.enabled=true,demo.replicas=3'])
   t.match(text, /WARNING: the idempotency store is in memory, so it deduplicates within one pod only/)
+  t.match(text, /The rate\s+limiter also counts per pod/, 'the rate limiter too')
   t.match(text, /The demo Deployment runs 3 replicas with the memory store/)
   t.match(text, /include "didit-sidecar\.container"/, 'how to include the sidecar')
   t.match(text, /http:\/\/127\.0\.0\.1:8080/, 'where the application sends its calls')
