@@ -23,3 +23,10 @@ t.test('redis: no warning', async (t) => {
   t.notMatch(text, /WARNING/)
   t.notMatch(text, /No API key configured/)
 })
+
+t.test('alerts with the placeholder runbook location: a reminder to set it', async (t) => {
+  t.match(await notes(['--set', 'prometheusRule.enabled=true']), /set prometheusRule\.runbookUrl/)
+  const set = await notes(['--set', 'prometheusRule.enabled=true,prometheusRule.runbookUrl=https://git.corp/r.md'])
+  t.notMatch(set, /runbookUrl/)
+  t.notMatch(await notes([]), /runbookUrl/, 'no alerts, no reminder')
+})
