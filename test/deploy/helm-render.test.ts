@@ -43,6 +43,16 @@ t.test("the image tag defaults to the chart's appVersion, the sidecar's version"
   t.equal(demo?.spec.template.spec.initContainers[0].image, `didit-sidecar:${pkg.version}`)
 })
 
+t.test("the chart runs the sidecar as the Dockerfile's user", async (t) => {
+  const [, user, group] = /^USER (\d+):(\d+)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')) ?? []
+  const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8'))
+  t.same(
+    [values.securityContext.runAsUser, values.securityContext.runAsGroup],
+    [Number(user), Number(group)],
+    'runAsUser:runAsGroup'
+  )
+})
+
 t.test('defaults: no demo, no prometheus-operator objects, no Secret, the dashboard ConfigMap', async (t) => {
   const kinds = (await template()).map((object) => `${object.kind}/${object.metadata.name}`).sort()
   t.same(kinds, ['ConfigMap/release-didit-sidecar', 'ConfigMap/release-didit-sidecar-dashboard'])
