@@ -16,6 +16,9 @@ const ALERTS = [
   'DiditSidecarUpstreamUnreachable',
   'DiditSidecarUpstreamErrors',
   'DiditSidecarLatencyHigh',
+  'DiditSidecarRateLimited',
+  'DiditSidecarIdempotencyStoreErrors',
+  'DiditSidecarRateLimitStoreErrors',
   'DiditSidecarDown'
 ]
 

@@ -1,5 +1,5 @@
 // The dashboard keeps up with the metrics: every didit_sidecar_* family that a sidecar with
-// everything enabled exports (Redis idempotency store included) is read by at least one panel,
+// everything enabled exports (rate limiting, both stores on Redis) is read by at least one panel,
 // and every family a panel or an alert reads is exported, or listed as pending (another branch).
 import t from 'tap'
 import { client } from '../helpers/client.js'
@@ -16,16 +16,14 @@ t.test('every exported family has a panel, every panel family exists', async (t)
   const store = redis === null ? { type: 'memory' } : { type: 'redis', url: redis.url }
   const sidecar = await startSidecar(t, {
     idempotency: { store },
-    routes: [{ name: 'aml', method: 'POST', path: '/v3/aml/' }]
+    rateLimit: { enabled: true, store },
+    routes: [{ name: 'aml', method: 'POST', path: '/v3/aml/', rateLimit: { limit: 10, window: '60s' } }]
   })
   // The admin endpoint as Prometheus sees it: every registered family has its # TYPE line.
   const text = (await client(t)(`${sidecar.adminUrl}/metrics`)).body.toString()
   const types = new Map([...text.matchAll(/^# TYPE (didit_sidecar_\w+) (\w+)$/gm)].map((m) => [m[1], m[2]]))
   t.ok(types.size >= 10, `the sidecar exports its families (${types.size})`)
-  const histograms = new Set([
-    ...[...types].filter(([, type]) => type === 'histogram').map(([name]) => name as string),
-    'didit_sidecar_rate_limit_wait_seconds'
-  ])
+  const histograms = new Set([...types].filter(([, type]) => type === 'histogram').map(([name]) => name as string))
 
   const panels = dashboard().panels.filter((panel) => panel.type !== 'row')
   const shown = new Set(panels.flatMap((panel) => (panel.targets ?? []).flatMap((x) => familiesOf(x.expr, histograms))))

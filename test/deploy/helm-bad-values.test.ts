@@ -15,8 +15,14 @@ const BAD: Array<[string, string[], RegExp]> = [
   ['running as root', ['--set', 'securityContext.runAsUser=0'], /\/securityContext\/runAsUser/],
   ['a writable root filesystem', ['--set', 'securityContext.readOnlyRootFilesystem=false'], /readOnlyRootFilesystem/],
   ['privilege escalation', ['--set', 'securityContext.allowPrivilegeEscalation=true'], /allowPrivilegeEscalation/],
-  ['a config key the chart owns', ['--set', 'config.listen.port=1'], /additional properties 'listen' not allowed/],
+  ['a config key the chart owns', ['--set', 'config.listen.port=1'], /additional properties 'port' not allowed/],
+  ['the admin host under config', ['--set', 'config.admin.host=127.0.0.1'], /additional properties 'host' not allowed/],
   ['the store type under config', ['--set', 'config.idempotency.store.type=redis'], /\/config\/idempotency\/store/],
+  [
+    'the rate-limit store under config',
+    ['--set', 'config.rateLimit.store.url=redis://r'],
+    /\/config\/rateLimit\/store/
+  ],
   ['an unknown config key', ['--set', 'config.retires.maxAttempts=2'], /additional properties 'retires' not allowed/],
   ['a bad log level', ['--set', 'config.log.level=loud'], /\/config\/log\/level/],
   ['a route without a path', ['--set', 'config.routes[0].name=x,config.routes[0].method=GET'], /\/config\/routes\/0/],

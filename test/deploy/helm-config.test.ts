@@ -1,6 +1,7 @@
 // The config.yaml the chart renders is one the sidecar accepts (the real loader, with the
-// environment the pod gives it), keeps the repository's routes by default, switches the
-// idempotency store to Redis when asked, and a config change changes the pod's checksum.
+// environment the pod gives it), keeps the repository's routes by default, switches both stores
+// of shared state (idempotency, rate limits) to Redis when asked, and a config change changes
+// the pod's checksum.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
@@ -37,6 +38,8 @@ t.test('the default routes are those of the repository config.yaml', async (t) =
   t.equal(chart.upstream.url, repository.upstream.url)
   t.equal(chart.upstream.apiKey, ENV.DIDIT_API_KEY, 'the key comes from the environment (the Secret)')
   t.equal(chart.idempotency.store.type, 'memory')
+  t.equal(chart.rateLimit.store.type, 'memory')
+  t.same(chart.rateLimit.limits, repository.rateLimit.limits)
 })
 
 t.test('redis: the store is shared, its URL from the environment', async (t) => {
@@ -45,6 +48,9 @@ t.test('redis: the store is shared, its URL from the environment', async (t) => 
   const config = resolveConfig(renderedConfig(objects), { env: ENV })
   t.equal(config.idempotency.store.type, 'redis')
   t.equal(config.idempotency.store.url, ENV.DIDIT_SIDECAR_REDIS_URL)
+  t.equal(config.rateLimit.store.type, 'redis', 'the rate limiter shares the same Redis')
+  t.equal(config.rateLimit.store.url, ENV.DIDIT_SIDECAR_REDIS_URL)
+  t.equal(config.rateLimit.store.keyPrefix, 'didit-sidecar:rl:', 'its own key prefix stays')
   const sidecar = find(objects, 'Deployment', '-demo')?.spec.template.spec.initContainers[0]
   t.same(
     sidecar.env.find((env: { name: string }) => env.name === 'DIDIT_SIDECAR_REDIS_URL').valueFrom,
@@ -64,6 +70,27 @@ t.test('redis: the store is shared, its URL from the environment', async (t) => 
   ])
   const withPassword = resolveConfig(renderedConfig(password), { env: ENV })
   t.equal(withPassword.idempotency.store.url, 'redis://:s3cret@redis-master.cache.svc:6379/0', 'password expanded')
+  t.equal(withPassword.rateLimit.store.url, withPassword.idempotency.store.url, 'one Redis for both stores')
+})
+
+t.test("the sidecar's own keys under the chart's: store tuning and listener limits stay", async (t) => {
+  const objects = await template([
+    '--set',
+    'redis.enabled=true,redis.url=redis://redis:6379/1',
+    '--set',
+    'config.rateLimit.store.onStoreError=reject,config.idempotency.store.ttl=1h',
+    '--set',
+    'config.listen.maxBufferedTotal=64MiB,config.admin.maxConnections=8'
+  ])
+  const config = resolveConfig(renderedConfig(objects), { env: ENV })
+  t.same(
+    [config.rateLimit.store.type, config.rateLimit.store.url, config.rateLimit.store.onStoreError],
+    ['redis', 'redis://redis:6379/1', 'reject']
+  )
+  t.same([config.idempotency.store.type, config.idempotency.store.ttl], ['redis', 3_600_000])
+  t.equal(config.listen.maxBufferedTotal, 64 * 1024 * 1024)
+  t.equal(config.listen.host, '127.0.0.1')
+  t.equal(config.admin.maxConnections, 8)
 })
 
 t.test('a chart-made Secret holds apiKey.value and never appears in the ConfigMap', async (t) => {

@@ -15,7 +15,7 @@ t.test('PrometheusRule: the alert file, with the configured runbook location', a
   const rule = find(await template(['-f', MONITORING]), 'PrometheusRule')
   t.same(rule?.metadata.labels?.release, 'kube-prometheus-stack', 'additionalLabels')
   const source = readFileSync(ALERTS_FILE, 'utf8').replaceAll(
-    'https://github.com/didit-sidecar/didit-sidecar/blob/main/docs/runbook.md',
+    'https://didit-sidecar.example/docs/runbook.md',
     values.prometheusRule.runbookUrl
   )
   t.same(rule?.spec, parse(source))

@@ -43,6 +43,16 @@ t.test("the image tag defaults to the chart's appVersion, the sidecar's version"
   t.equal(demo?.spec.template.spec.initContainers[0].image, `didit-sidecar:${pkg.version}`)
 })
 
+t.test("the chart runs the sidecar as the Dockerfile's user", async (t) => {
+  const [, user, group] = /^USER (\d+):(\d+)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')) ?? []
+  const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8'))
+  t.same(
+    [values.securityContext.runAsUser, values.securityContext.runAsGroup],
+    [Number(user), Number(group)],
+    'runAsUser:runAsGroup'
+  )
+})
+
 t.test('defaults: no demo, no prometheus-operator objects, no Secret, the dashboard ConfigMap', async (t) => {
   const kinds = (await template()).map((object) => `${object.kind}/${object.metadata.name}`).sort()
   t.same(kinds, ['ConfigMap/release-didit-sidecar', 'ConfigMap/release-didit-sidecar-dashboard'])
@@ -57,9 +67,9 @@ function checkPod(t: Test, deployment: K8sObject, objects: K8sObject[]): void {
   const admin = sidecar.ports.find((port: { name: string }) => port.name === sidecar.startupProbe.httpGet.port)
   t.ok(admin, 'probes use the named admin port')
   const configMap = objects.find((object) => object.kind === 'ConfigMap' && object.data?.['config.yaml'] !== undefined)
-  const config = configMap?.data['config.yaml'] as string
-  t.match(config, new RegExp(`admin:\\n\\s+host: 0\\.0\\.0\\.0\\n\\s+port: ${admin.containerPort}\\n`), 'admin port')
-  t.match(config, /listen:\n\s+host: 127\.0\.0\.1\n/, 'the proxy listens on loopback only')
+  const config = parse(configMap?.data['config.yaml'])
+  t.same([config.admin.host, config.admin.port], ['0.0.0.0', admin.containerPort], 'admin port')
+  t.equal(config.listen.host, '127.0.0.1', 'the proxy listens on loopback only')
   t.equal(sidecar.startupProbe.httpGet.path, '/healthz')
   t.equal(sidecar.livenessProbe.httpGet.path, '/healthz')
   // /readyz never asks Didit anything (src/admin.ts): readiness does not follow Didit's health.

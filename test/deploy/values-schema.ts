@@ -7,9 +7,11 @@ type Schema = Record<string, unknown>
 
 /** Keys the chart owns, by path in config.yaml. */
 const OWNED: Record<string, string[]> = {
-  '': ['listen', 'admin'],
+  listen: ['host', 'port'],
+  admin: ['host', 'port'],
   upstream: ['url', 'apiKey'],
-  'idempotency.store': ['type', 'url']
+  'idempotency.store': ['type', 'url'],
+  'rateLimit.store': ['type', 'url']
 }
 
 export function chartConfigSchema(): Schema {

@@ -51,6 +51,7 @@ didit-sidecar/release: {{ include "didit-sidecar.fullname" . }}
 
 {{/*
 The sidecar's config.yaml: the user's `config` with the keys the chart owns merged over it.
+redis.enabled switches every store of shared state (idempotency, rate limits) to the same Redis.
 Secrets stay out of it: ${VAR} references are expanded by the sidecar from its environment.
 */}}
 {{- define "didit-sidecar.config" -}}
@@ -62,7 +63,8 @@ Secrets stay out of it: ${VAR} references are expanded by the sidecar from its e
   "listen" (dict "host" "127.0.0.1" "port" .Values.proxy.port)
   "admin" (dict "host" "0.0.0.0" "port" .Values.admin.port)
   "upstream" (dict "url" .Values.upstream.url "apiKey" "${DIDIT_API_KEY:-}")
-  "idempotency" (dict "store" $store) }}
+  "idempotency" (dict "store" $store)
+  "rateLimit" (dict "store" (deepCopy $store)) }}
 {{- mustMergeOverwrite (deepCopy .Values.config) $owned | toYaml }}
 {{- end }}
 
