@@ -1,7 +1,6 @@
 // Secrets arrive through the environment or mounted files, where a trailing newline is the usual
 // mistake (`echo KEY | kubectl create secret …`). They are trimmed, then checked against what
 // their consumer accepts; a problem names the field, never the value.
-import { createRequire } from 'node:module'
 
 // What undici accepts in a header value (lib/core/util.js, from Node's _http_common.js).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
@@ -17,8 +16,8 @@ const SECRET_PATHS = [
 
 interface Secrets {
   upstream: { apiKey: string }
-  idempotency: { store: { type: string; url: string } }
-  rateLimit: { store: { type: string; url: string } }
+  idempotency: { store: { url: string } }
+  rateLimit: { store: { url: string } }
 }
 
 /** Trims the secrets of an expanded document in place, before validation. */
@@ -38,26 +37,29 @@ export function secretProblems(config: Secrets): string[] {
   const problems: string[] = []
   if (!HEADER_VALUE.test(config.upstream.apiKey))
     problems.push('upstream.apiKey: contains characters that cannot be sent in a header (value not shown)')
-  // Only a store that will connect needs a URL its client can use.
+  // Checked whatever the store type: `--check` prints both URLs, and a switch to Redis must not fail at start.
   for (const [name, store] of [
     ['idempotency', config.idempotency.store],
     ['rateLimit', config.rateLimit.store]
   ] as const) {
-    if (store.type === 'redis' && !isUsableRedisUrl(store.url))
+    if (!isUsableRedisUrl(store.url))
       problems.push(`${name}.store.url: is not a URL the Redis client can use (value not shown)`)
   }
   return problems
 }
 
-/** Parsed by ioredis's own parser, as `new Redis(url)` does; a database must be a number. */
+/**
+ * Whether ioredis can use the URL. Its parseURL (ioredis/built/utils/index.js) reads a rediss?://
+ * URL — the only kind the schema allows — with WHATWG `new URL`, decodes the credentials and takes
+ * the database from the path or `?db=`; done here without loading ioredis for a memory-only config.
+ */
 function isUsableRedisUrl(url: string): boolean {
-  // Loaded only for a Redis store, which loads ioredis anyway: a memory-only config never does.
-  const { parseURL } = createRequire(import.meta.url)('ioredis/built/utils/index.js') as {
-    parseURL(url: string): { db?: unknown }
-  }
   try {
-    const options = parseURL(url)
-    return options.db === undefined || /^\d+$/.test(String(options.db))
+    const parsed = new URL(url)
+    decodeURIComponent(parsed.username)
+    decodeURIComponent(parsed.password)
+    const db = parsed.pathname.length > 1 ? parsed.pathname.slice(1) : parsed.searchParams.get('db')
+    return db === null || /^\d+$/.test(db)
   } catch {
     return false
   }

@@ -1,6 +1,7 @@
 // Secrets from the environment are trimmed; what still cannot be used (a header value with a
 // control character, a Redis URL the client cannot parse) is refused at load, naming the field
 // and never the value; and --check output masks credentials wherever the Redis client finds them.
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
@@ -59,4 +60,32 @@ t.test('credentials are masked as the Redis client parses them', async (t) => {
     resolveConfig({ idempotency: { store: { url: 'redis://u:p@ss:w@rd@r:1' } } }, { env: {} })
   )
   t.notMatch(printed, /p@ss|w@rd|rd@/, 'never a fragment of the password')
+})
+
+t.test('a Redis URL is refused exactly when the Redis client itself cannot use it', async (t) => {
+  const { parseURL } = createRequire(import.meta.url)('ioredis/built/utils/index.js') as {
+    parseURL(url: string): { db?: unknown }
+  }
+  const usable = (url: string) => {
+    try {
+      const { db } = parseURL(url)
+      return db === undefined || /^\d+$/.test(String(db))
+    } catch {
+      return false
+    }
+  }
+  const urls = [
+    'redis://:pa/ss@redis:6379',
+    'redis://user:p@ssw0rd@redis:6379',
+    'redis://:%zz@redis:6379',
+    'redis://redis:6379/2',
+    'rediss://redis:6380/?db=3',
+    'redis://redis:6379?db=x',
+    'redis://[::1]:6379',
+    'redis://redis:99999'
+  ]
+  for (const url of urls) {
+    const accepted = refusal({ idempotency: { store: { type: 'redis', url } } }) === 'accepted'
+    t.equal(accepted, usable(url), `${url}: ${usable(url) ? 'usable' : 'unusable'} for ioredis`)
+  }
 })
