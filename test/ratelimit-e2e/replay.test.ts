@@ -19,7 +19,9 @@ t.test('replayed and coalesced duplicates use no slot', async (t) => {
     rateLimit: { maxWait: 0, limits: writes(2, '60s') }
   })
   const send = client(t)
-  const keyed = (key: string, n: number) => send(`${sidecar.url}${PATH}`, post(n, { 'idempotency-key': key }))
+  // A credential: without one, keyed requests are never deduplicated (issue 11).
+  const keyed = (key: string, n: number) =>
+    send(`${sidecar.url}${PATH}`, post(n, { 'idempotency-key': key, 'x-api-key': 'tenant-a' }))
 
   // The original and a duplicate at once: the duplicate waits for the original's answer.
   const [original, coalesced] = await Promise.all([keyed('k-1', 1), keyed('k-1', 1)])
