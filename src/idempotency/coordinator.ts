@@ -36,8 +36,10 @@ export type Admission =
   | { action: 'unavailable'; result: 'store_error'; error: StoreUnavailableError }
 
 export interface FinalResponse extends StoredResponse {
-  /** False for the sidecar's own answers (502/504 problem+json), which are never stored. */
+  /** False for the sidecar's own answers (502/504 problem+json), stored only when `ambiguous`. */
   fromUpstream: boolean
+  /** The sidecar's own answer to a request Didit may have processed (stored.ts `keepsKey`): stored, releaseOn not applied. */
+  ambiguous?: boolean
   /** Statuses that release the key instead of being stored (the route's `idempotency.releaseOn`); 429 and 503 by default. */
   releaseOn?: readonly number[]
 }
@@ -107,7 +109,14 @@ export class Coordinator {
     try {
       if (
         response &&
-        shouldStore(response.status, response.fromUpstream, response.body.length, maxResponseBody, response.releaseOn)
+        shouldStore(
+          response.status,
+          response.fromUpstream,
+          response.body.length,
+          maxResponseBody,
+          response.releaseOn,
+          response.ambiguous
+        )
       ) {
         const { status, headers, body } = response
         return (await this.store.complete(key, owner, fingerprint, { status, headers, body }, ttl)) ? 'stored' : 'lost'
