@@ -20,6 +20,9 @@ export interface ChaosRedis {
   resume(): void
   /** SIGTERM (it writes its file), then start again on the same port. */
   restart(): Promise<void>
+  /** The two halves of a restart, for a test that acts while it is down. */
+  down(): Promise<void>
+  up(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -43,6 +46,10 @@ export async function startRedis(): Promise<ChaosRedis> {
     resume: () => child.kill('SIGCONT'),
     async restart() {
       await stop()
+      child = await launch(port, dir)
+    },
+    down: stop,
+    async up() {
       child = await launch(port, dir)
     },
     async stop() {
