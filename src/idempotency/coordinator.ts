@@ -36,8 +36,10 @@ export type Admission =
   | { action: 'unavailable'; result: 'store_error'; error: StoreUnavailableError }
 
 export interface FinalResponse extends StoredResponse {
-  /** False for the sidecar's own answers (502/504 problem+json), which are never stored. */
+  /** False for the sidecar's own answers (502/504 problem+json), stored only when `ambiguous`. */
   fromUpstream: boolean
+  /** The sidecar's own answer to a request Didit may have processed (stored.ts `keepsKey`): stored, releaseOn not applied. */
+  ambiguous?: boolean
   /** Statuses that release the key instead of being stored (the route's `idempotency.releaseOn`); 429 and 503 by default. */
   releaseOn?: readonly number[]
 }
@@ -71,6 +73,8 @@ export function answerFor(entry: Entry, fingerprint: string, waited: boolean): A
 export class Coordinator {
   /** The renewal of each live claim, by owner: a claim lives as long as its owner works on it. */
   private readonly leases = new Map<string, () => void>()
+  /** Aborted by `close`: settles still retrying a store error give up. */
+  private readonly closing = new AbortController()
 
   constructor(
     private readonly store: IdempotencyStore,
@@ -99,28 +103,50 @@ export class Coordinator {
     }
   }
 
-  /** After the final answer: store it, or release the claim when there is nothing worth replaying. */
+  /**
+   * After the final answer: store it, or release the claim when there is nothing worth replaying.
+   * A store error is retried every pollInterval for up to lockTtl while the claim is still renewed:
+   * an answer lost to a short outage (a Redis restart) would let the client's retry be billed again.
+   */
   async settle(claim: Claim, response: FinalResponse | null): Promise<Settlement> {
     const { key, owner, fingerprint } = claim
-    const { ttl, maxResponseBody } = this.options
-    this.stopRenewing(owner)
-    try {
-      if (
-        response &&
-        shouldStore(response.status, response.fromUpstream, response.body.length, maxResponseBody, response.releaseOn)
-      ) {
+    const { ttl, maxResponseBody, pollInterval, lockTtl } = this.options
+    const kept =
+      response !== null &&
+      shouldStore(
+        response.status,
+        response.fromUpstream,
+        response.body.length,
+        maxResponseBody,
+        response.releaseOn,
+        response.ambiguous
+      )
+    const write = async (): Promise<Settlement> => {
+      if (kept) {
         const { status, headers, body } = response
         return (await this.store.complete(key, owner, fingerprint, { status, headers, body }, ttl)) ? 'stored' : 'lost'
       }
       return (await this.store.release(key, owner)) ? 'released' : 'lost'
-    } catch (error) {
-      if (error instanceof StoreUnavailableError) return 'store_error'
-      throw error
+    }
+    const giveUp = this.clock.now() + lockTtl
+    try {
+      for (;;) {
+        try {
+          return await write()
+        } catch (error) {
+          if (!(error instanceof StoreUnavailableError)) throw error
+          if (this.clock.now() + pollInterval >= giveUp || this.closing.signal.aborted) return 'store_error'
+          await this.clock.sleep(pollInterval, this.closing.signal).catch(() => undefined)
+        }
+      }
+    } finally {
+      this.stopRenewing(owner)
     }
   }
 
   /** Stops renewing every claim (shutdown): claims not settled by then expire within lockTtl. */
   close(): void {
+    this.closing.abort()
     for (const owner of [...this.leases.keys()]) this.stopRenewing(owner)
   }
 

@@ -1,4 +1,5 @@
 // What of a final answer is kept for replay: whether it is stored at all, and which headers.
+import type { Failure } from '../retry/classify.js'
 
 /**
  * "Not processed, try again": storing them would replay a transient refusal. Stripe's rate
@@ -7,15 +8,46 @@
  */
 export const DEFAULT_RELEASE_ON: readonly number[] = [429, 503]
 
-/** Whether a final answer is stored: from upstream, not a status that releases the key, not over maxResponseBody. */
+/**
+ * Whether a final answer is stored: from upstream and not a status that releases the key, or the
+ * sidecar's own answer to an ambiguous ending (`keepsKey`); never over maxResponseBody.
+ */
 export function shouldStore(
   status: number,
   fromUpstream: boolean,
   bodyBytes: number,
   maxResponseBody: number,
+  releaseOn: Iterable<number> = DEFAULT_RELEASE_ON,
+  ambiguous = false
+): boolean {
+  const kept = ambiguous || (fromUpstream && !new Set(releaseOn).has(status))
+  return kept && bodyBytes <= maxResponseBody
+}
+
+/** How a keyed request ended when no upstream answer was passed on complete. */
+export type Unanswered =
+  /** No upstream answer: the last attempt's failure, or none (the client left, the limiter refused, a late timer). */
+  | { kind: 'failed'; failure: Failure | undefined }
+  /** An upstream head with this status, then its body broke: Didit has processed the request. */
+  | { kind: 'cut'; status: number }
+
+// Sent, then no answer: Didit may have processed the request. A failed connect never sent it,
+// and a TLS failure stops before the request is written.
+const AMBIGUOUS_FAILURES: ReadonlySet<Failure> = new Set(['reset', 'timeout', 'protocol'])
+
+/**
+ * Whether the key stays taken (the sidecar's own answer stored for replay) instead of released:
+ * when the request may have been processed and repeating it is not safe (the retry engine's rule),
+ * a retry with the same key would be billed twice. A cut body after a status in `releaseOn` releases.
+ */
+export function keepsKey(
+  ending: Unanswered,
+  idempotent: boolean,
   releaseOn: Iterable<number> = DEFAULT_RELEASE_ON
 ): boolean {
-  return fromUpstream && !new Set(releaseOn).has(status) && bodyBytes <= maxResponseBody
+  if (idempotent) return false
+  if (ending.kind === 'cut') return !new Set(releaseOn).has(ending.status)
+  return ending.failure !== undefined && AMBIGUOUS_FAILURES.has(ending.failure)
 }
 
 /**

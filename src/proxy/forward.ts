@@ -7,16 +7,17 @@ import type { Dispatcher } from 'undici'
 import type { Config } from '../config/schema.js'
 import { SidecarError } from '../errors.js'
 import type { Claim, Coordinator, FinalResponse } from '../idempotency/coordinator.js'
-import { replayedHeaders } from '../idempotency/stored.js'
+import { replayedHeaders, type Unanswered } from '../idempotency/stored.js'
 import type { Events } from '../observe/events.js'
 import { gate, type Send } from '../ratelimit/gate.js'
 import type { RateLimiter } from '../ratelimit/limiter.js'
 import { hashApiKey } from '../ratelimit/scope.js'
+import { isIdempotent } from '../retry/classify.js'
 import { type RunResult, runWithRetries } from '../retry/run.js'
 import { failureOf, sendAttempt, type UpstreamRequest } from '../upstream/attempt.js'
 import type { RequestBody } from './body.js'
 import { inboundHeaders, outboundHeaders } from './headers.js'
-import { admit, credentialsOf, replay, tee } from './idempotency.js'
+import { admit, credentialsOf, cutBodyProblem, replay, tee, unansweredSettlement } from './idempotency.js'
 import { decideKey } from './idempotency-key.js'
 
 export interface ForwardDeps {
@@ -178,7 +179,8 @@ export function createForwarder(deps: ForwardDeps) {
     state.attempts = result.attempts
     state.outcome = result.outcome
     if (result.kind === 'error') {
-      if (claim !== null) settle(request, claim, null)
+      const ending = { kind: 'failed', failure: result.failure } as const
+      if (claim !== null) settle(request, claim, unanswered(request, ending, result.error))
       throw result.error
     }
     const { status } = result.response
@@ -201,13 +203,13 @@ export function createForwarder(deps: ForwardDeps) {
     const body =
       claim === null
         ? upstreamBody
-        : tee(upstreamBody, config.idempotency.store.maxResponseBody, (copy) =>
-            settle(
-              request,
-              claim,
-              copy === null ? null : { status, headers: kept, body: copy, fromUpstream: true, releaseOn }
-            )
-          )
+        : tee(upstreamBody, config.idempotency.store.maxResponseBody, (copy, error) => {
+            if (copy !== null) {
+              return settle(request, claim, { status, headers: kept, body: copy, fromUpstream: true, releaseOn })
+            }
+            const problem = cutBodyProblem(error)
+            settle(request, claim, problem && unanswered(request, { kind: 'cut', status }, problem))
+          })
     return reply.code(status).headers(headers).send(body)
   }
 
@@ -221,6 +223,17 @@ export function createForwarder(deps: ForwardDeps) {
       events.emit('bodyFailed', { route: request.sidecar.route.name, requestId: request.id, reason })
     })
     return body
+  }
+
+  /** The sidecar's own answer kept under the key when the request ended ambiguously, else null (release). */
+  function unanswered(request: FastifyRequest, ending: Unanswered, error: SidecarError): FinalResponse | null {
+    const { route } = request.sidecar
+    const idempotent = isIdempotent(request.method, route.policy.idempotent)
+    return unansweredSettlement(ending, error, {
+      idempotent,
+      releaseOn: route.idempotency.releaseOn,
+      requestId: request.id
+    })
   }
 
   function settle(request: FastifyRequest, claim: Claim, response: FinalResponse | null) {

@@ -5,8 +5,8 @@
 // A caller without credentials has no scope of its own: its request is forwarded undeduplicated.
 import { PassThrough, type Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
-import { SidecarError } from '../errors.js'
-import type { Claim, Coordinator } from '../idempotency/coordinator.js'
+import { PROBLEM_CONTENT_TYPE, SidecarError, toProblem } from '../errors.js'
+import type { Claim, Coordinator, FinalResponse } from '../idempotency/coordinator.js'
 import { fingerprint } from '../idempotency/fingerprint.js'
 import {
   CREDENTIAL_HEADERS,
@@ -16,8 +16,9 @@ import {
   tenantOf
 } from '../idempotency/scope.js'
 import type { StoredResponse } from '../idempotency/store.js'
-import { replayedHeaders } from '../idempotency/stored.js'
+import { keepsKey, replayedHeaders, type Unanswered } from '../idempotency/stored.js'
 import type { Events } from '../observe/events.js'
+import { bodyProblem, failureOf } from '../upstream/attempt.js'
 
 export interface AdmitInput {
   coordinator: Coordinator
@@ -99,16 +100,16 @@ export function replay(reply: FastifyReply, response: StoredResponse) {
  * for the store; over the limit, the copy says so by its length and the answer is not stored.
  * A client that goes away does not stop the copy: the upstream body is still read to its end
  * (while it fits), so that the client's retry finds the answer Didit gave, and is not billed twice.
- * `done` gets the copy, or null when the upstream body broke.
+ * `done` gets the copy, or null and the body's error when the upstream body broke or was destroyed.
  */
-export function tee(body: Readable, limit: number, done: (copy: Buffer | null) => void): Readable {
+export function tee(body: Readable, limit: number, done: (copy: Buffer | null, error?: Error) => void): Readable {
   const kept: Buffer[] = []
   let size = 0
   let settled = false
-  const finish = (copy: Buffer | null) => {
+  const finish = (copy: Buffer | null, error?: Error) => {
     if (settled) return
     settled = true
-    done(copy)
+    done(copy, error)
   }
   const through = new PassThrough()
   const clientGone = () => through.destroyed
@@ -136,10 +137,39 @@ export function tee(body: Readable, limit: number, done: (copy: Buffer | null) =
     if (!clientGone()) through.end()
   })
   body.once('error', (error) => {
-    finish(null)
+    finish(null, error)
     through.destroy(error)
   })
   // Destroyed without an error (the client left with an answer too large to keep): nothing to store.
   body.once('close', () => finish(body.readableEnded ? Buffer.concat(kept) : null))
   return through
+}
+
+/**
+ * What settles a claim when no upstream answer was passed on complete: the sidecar's own answer,
+ * as its client was sent it (problems.ts adds the charset), when the key is kept (`keepsKey`), so
+ * that a retry or a waiting duplicate is replayed it rather than billed again; null releases the key.
+ */
+export function unansweredSettlement(
+  ending: Unanswered,
+  error: SidecarError,
+  rule: { idempotent: boolean; releaseOn: readonly number[]; requestId: string }
+): FinalResponse | null {
+  if (!keepsKey(ending, rule.idempotent, rule.releaseOn)) return null
+  return {
+    status: error.status,
+    headers: { 'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8` },
+    body: Buffer.from(JSON.stringify(toProblem(error, rule.requestId))),
+    fromUpstream: false,
+    ambiguous: true
+  }
+}
+
+/**
+ * The problem for an upstream body that broke after its head (the one problems.ts sends when no
+ * byte had reached the client yet), or null when the sidecar destroyed it itself (the client left).
+ */
+export function cutBodyProblem(error: (Error & { code?: string }) | undefined): SidecarError | null {
+  if (error === undefined || error.code === 'UND_ERR_ABORTED') return null
+  return new SidecarError(bodyProblem(failureOf(error, false)), undefined, { cause: error })
 }

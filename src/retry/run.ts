@@ -8,7 +8,7 @@ import { type AttemptResult, FAILURE_PROBLEMS } from '../upstream/attempt.js'
 import { discardBody } from '../upstream/discard.js'
 import { backoffDelay } from './backoff.js'
 import type { RetryBudget } from './budget.js'
-import { classify, isIdempotent } from './classify.js'
+import { classify, type Failure, isIdempotent } from './classify.js'
 import { parseRetryAfter } from './retry-after.js'
 import { planWait } from './wait.js'
 
@@ -43,7 +43,14 @@ export interface RunDeps {
 
 export type RunResult =
   | { kind: 'response'; response: Extract<AttemptResult, { kind: 'response' }>; attempts: number; outcome: Outcome }
-  | { kind: 'error'; error: SidecarError; attempts: number; outcome: Outcome }
+  | {
+      kind: 'error'
+      error: SidecarError
+      attempts: number
+      outcome: Outcome
+      /** The last attempt's failure when the run ended on it (the idempotency stage asks whether it was ambiguous). */
+      failure?: Failure
+    }
 
 export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<RunResult> {
   const { policy, route, requestId } = input
@@ -131,5 +138,6 @@ function gone(attempts: number): RunResult {
 function final(result: AttemptResult, attempts: number, outcome: Outcome): RunResult {
   if (result.kind === 'response') return { kind: 'response', response: result, attempts, outcome }
   const code = FAILURE_PROBLEMS[result.failure]
-  return { kind: 'error', error: new SidecarError(code, undefined, { cause: result.error }), attempts, outcome }
+  const error = new SidecarError(code, undefined, { cause: result.error })
+  return { kind: 'error', error, attempts, outcome, failure: result.failure }
 }

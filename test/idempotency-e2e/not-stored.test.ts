@@ -1,6 +1,7 @@
 // What is not stored (issue 4, behaviour 5): answers that mean "not processed, try again" — an
-// upstream 429 or 503, the sidecar's own 502/504 — release the key, so the client's next try goes
-// upstream. Any other upstream answer is stored, 500 included (Stripe replays its 500s). An answer
+// upstream 429 or 503, the sidecar's own 502 for an unreachable upstream, and on an idempotent route
+// its 502/504 after a reset or timeout — release the key, so the client's next try goes upstream
+// (on a POST route those are stored: ambiguous-*.test.ts). Any other upstream answer is stored, 500 included (Stripe replays its 500s). An answer
 // over maxResponseBody is not stored either, yet its own client still gets all of it, and a duplicate
 // that arrived while it was in flight is still deduplicated (config.yaml: "concurrent duplicates are
 // still coalesced"): it must not become a second upstream call.
@@ -118,31 +119,35 @@ for (const type of STORE_TYPES) {
     t.equal(didit.count(), 1)
   })
 
-  t.test(`${type}: the sidecar's own 502 (reset) and 504 (per-try timeout) → key released`, async (t) => {
-    const store = await useStore(t, type)
-    if (store === null) return
-    const didit = await startUpstream(t)
-    didit.script({ path: '/v3/reset/' }, [{ action: 'reset' }, OK])
-    didit.script({ path: '/v3/slow/' }, [{ status: 200, delayMs: 3000, body: { late: true } }, OK])
-    const sidecar = await startSidecar(t, config(didit.url, store, { perTryTimeout: '200ms' }))
-    const send = client(t)
+  // Repeating is safe on an idempotent route, so an ambiguous failure still releases the key there.
+  t.test(
+    `${type}: idempotent route: the sidecar's own 502 (reset) and 504 (per-try timeout) → key released`,
+    async (t) => {
+      const store = await useStore(t, type)
+      if (store === null) return
+      const didit = await startUpstream(t)
+      didit.script({ path: '/v3/reset/' }, [{ action: 'reset' }, OK])
+      didit.script({ path: '/v3/slow/' }, [{ status: 200, delayMs: 3000, body: { late: true } }, OK])
+      const sidecar = await startSidecar(t, config(didit.url, store, { perTryTimeout: '200ms', idempotent: true }))
+      const send = client(t)
 
-    const reset = await send(`${sidecar.url}/v3/reset/`, post('key-reset', BODY))
-    assertProblem(t, reset, 502, 'upstream_reset')
-    const timedOut = await send(`${sidecar.url}/v3/slow/`, post('key-slow', BODY))
-    assertProblem(t, timedOut, 504, 'upstream_timeout')
-    await metricsAfter(sidecar, 2)
+      const reset = await send(`${sidecar.url}/v3/reset/`, post('key-reset', BODY))
+      assertProblem(t, reset, 502, 'upstream_reset')
+      const timedOut = await send(`${sidecar.url}/v3/slow/`, post('key-slow', BODY))
+      assertProblem(t, timedOut, 504, 'upstream_timeout')
+      await metricsAfter(sidecar, 2)
 
-    for (const [path, key] of [
-      ['/v3/reset/', 'key-reset'],
-      ['/v3/slow/', 'key-slow']
-    ] as const) {
-      const next = await send(`${sidecar.url}${path}`, post(key, BODY))
-      t.equal(next.status, 200, `${path}: the next try is forwarded`)
-      t.notOk(replayed(next), `${path}: not a replay`)
-      t.equal(didit.count({ path }), 2, `${path}: upstream saw both`)
+      for (const [path, key] of [
+        ['/v3/reset/', 'key-reset'],
+        ['/v3/slow/', 'key-slow']
+      ] as const) {
+        const next = await send(`${sidecar.url}${path}`, post(key, BODY))
+        t.equal(next.status, 200, `${path}: the next try is forwarded`)
+        t.notOk(replayed(next), `${path}: not a replay`)
+        t.equal(didit.count({ path }), 2, `${path}: upstream saw both`)
+      }
     }
-  })
+  )
 
   t.test(`${type}: upstream 500 → stored and replayed (Stripe semantics)`, async (t) => {
     const store = await useStore(t, type)

@@ -24,9 +24,11 @@ const BODY = '{"full_name":"A"}'
 const NO_HANG_MS = 2000
 /** How long the sidecar may take to reconnect once Redis is back (ioredis backs off up to 1 s). */
 const RECONNECT_DEADLINE_MS = 5000
+/** A failed settle is retried while its claim lives (lockTtl): short here, so that it gives up soon. */
+const LOCK_TTL_MS = 1000
 
 async function setup(t: Test) {
-  const store = await useStore(t, 'redis', { timeout: '200ms' })
+  const store = await useStore(t, 'redis', { timeout: '200ms', lockTtl: `${LOCK_TTL_MS}ms` })
   if (store === null || store.redis === null) return null
   const redis = store.redis
   const didit = await startUpstream(t)
@@ -137,7 +139,8 @@ t.test('redis: stopped while a claimed request is in flight → its client still
   t.equal(response.status, 200, 'the answer reaches the client although it cannot be stored')
   t.same(JSON.parse(response.body.toString()), { slow: true })
   t.ok(performance.now() - started < NO_HANG_MS, 'without hanging on the store')
-  // Settling runs as the body ends, so its store_error may be counted just after the client has the answer.
-  await until(async () => (await storeErrors(s.pass, 1)) >= 1, 'store_error from the settle', NO_HANG_MS)
+  // Settling runs as the body ends and retries the store for up to lockTtl, so its store_error is
+  // counted after the client has the answer.
+  await until(async () => (await storeErrors(s.pass, 1)) >= 1, 'store_error from the settle', NO_HANG_MS + LOCK_TTL_MS)
   t.equal(await storeErrors(s.pass, 1), 1, 'the failed settle counted as store_error')
 })

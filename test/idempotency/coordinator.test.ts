@@ -160,9 +160,43 @@ t.test('store errors: pass bypasses, reject is unavailable, settle reports them'
   t.match(await pass.admit('k', 'fp'), { action: 'bypass', result: 'store_error', error: StoreUnavailableError })
   const reject = new Coordinator(failing, { ...options, onStoreError: 'reject' })
   t.match(await reject.admit('k', 'fp'), { action: 'unavailable', result: 'store_error', error: StoreUnavailableError })
+  // A settle retries store errors for up to lockTtl: a short one keeps this test fast.
+  const settling = new Coordinator(failing, { ...options, lockTtl: 200, pollInterval: 20 })
   const claim = { key: 'k', owner: 'o', fingerprint: 'fp' }
-  t.equal(await pass.settle(claim, ok), 'store_error')
-  t.equal(await pass.settle(claim, null), 'store_error')
+  t.equal(await settling.settle(claim, ok), 'store_error')
+  t.equal(await settling.settle(claim, null), 'store_error')
+})
+
+t.test(
+  'settle retries a store error every pollInterval while the claim lives, and stores once the store is back',
+  async (t) => {
+    const { store, coordinator, world } = setup({ lockTtl: 1000, pollInterval: 50 })
+    const claim = await first(coordinator)
+    const complete = store.complete.bind(store)
+    let failures = 3
+    store.complete = (...args) =>
+      failures-- > 0 ? Promise.reject(new StoreUnavailableError('restarting')) : complete(...args)
+    t.equal(await coordinator.settle(claim, ok), 'stored', 'stored after the outage')
+    t.equal(world.sleeps, 3, 'one pollInterval wait per failure')
+    t.equal(coordinator.held, 0, 'no longer renewed')
+    t.match(await coordinator.admit('k', 'fp'), { action: 'replay', result: 'replayed' })
+  }
+)
+
+t.test('settle gives up with store_error once lockTtl has passed, and at once after close', async (t) => {
+  const { store, coordinator, world } = setup({ lockTtl: 1000, pollInterval: 50 })
+  const claim = await first(coordinator)
+  store.complete = () => Promise.reject(new StoreUnavailableError('down'))
+  t.equal(await coordinator.settle(claim, ok), 'store_error')
+  t.equal(world.sleeps, 19, 'retried within lockTtl only')
+
+  const closing = new Coordinator(failing, options)
+  closing.close()
+  t.equal(
+    await closing.settle({ key: 'k', owner: 'o', fingerprint: 'fp' }, ok),
+    'store_error',
+    'no retries after close'
+  )
 })
 
 t.test('an aborted wait rejects with an AbortError (system clock)', async (t) => {

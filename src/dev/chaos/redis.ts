@@ -20,6 +20,11 @@ export interface ChaosRedis {
   resume(): void
   /** SIGTERM (it writes its file), then start again on the same port. */
   restart(): Promise<void>
+  /** The two halves of a restart, for a test that acts while it is down. */
+  down(): Promise<void>
+  up(): Promise<void>
+  /** Clients connected to it, this probe's own connection excluded. */
+  clients(): Promise<number>
   stop(): Promise<void>
 }
 
@@ -43,6 +48,11 @@ export async function startRedis(): Promise<ChaosRedis> {
     resume: () => child.kill('SIGCONT'),
     async restart() {
       await stop()
+      child = await launch(port, dir)
+    },
+    down: stop,
+    clients: () => connectedClients(port),
+    async up() {
       child = await launch(port, dir)
     },
     async stop() {
@@ -95,5 +105,21 @@ function answersPing(port: number): Promise<boolean> {
     })
     socket.on('error', () => {})
     socket.on('close', () => resolve(reply.startsWith('+PONG')))
+  })
+}
+
+/** `connected_clients` from INFO clients, less the probe's own connection; 0 when Redis does not answer. */
+function connectedClients(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    let reply = ''
+    socket.setTimeout(1000, () => socket.destroy())
+    socket.on('connect', () => socket.write('INFO clients\r\n'))
+    socket.on('data', (chunk) => {
+      reply += chunk.toString()
+      if (/connected_clients:\d+\r\n/.test(reply)) socket.end()
+    })
+    socket.on('error', () => {})
+    socket.on('close', () => resolve(Math.max(0, Number(/connected_clients:(\d+)/.exec(reply)?.[1] ?? 1) - 1)))
   })
 }

@@ -11,9 +11,12 @@ import { drive, warmUp } from './driver.js'
 import { checkAll, type Observed, type Tolerances, type Violation } from './invariants.js'
 import { parseMetrics } from './metrics-text.js'
 import { faultFor, logicalRequest, type Outage, outages, type PlanOptions } from './plan.js'
-import { startRedis } from './redis.js'
+import { type ChaosRedis, startRedis } from './redis.js'
 import { chaosDocument, deadlineMs } from './setup.js'
 import { type ChaosSidecar, type Resources, startSidecar } from './sidecars.js'
+
+/** Longest wait for the sidecars' Redis connections before the idle baseline is taken. */
+const REDIS_CONNECT_MS = 10_000
 
 export interface ChaosOptions extends PlanOptions {
   /** The compiled CLI the sidecars run: dist/src/server.js. */
@@ -94,6 +97,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     const [a, b] = sidecars as [ChaosSidecar, ChaosSidecar]
     const started = now()
+    // The CLI is ready before its Redis connection is up: the idle baseline counts that socket.
+    await untilConnected(redis, sidecars.length)
     const before = await Promise.all(sidecars.map((s) => s.resources()))
     say(`sidecars ${a.proxy} ${b.proxy}, upstream ${fake.url}, redis ${redis.url}`)
     await warmUp([a.proxy, b.proxy], options.warmUp)
@@ -170,5 +175,15 @@ async function settle(sidecars: ChaosSidecar[], before: Resources[], options: Ch
     const back = now.every((r, i) => r.fds <= (before[i] as Resources).fds + options.tolerance.fds)
     if (back || performance.now() > until) return now
     await sleep(250)
+  }
+}
+
+/** Waits (bounded) until every sidecar holds its Redis connection. */
+async function untilConnected(redis: ChaosRedis, sidecars: number): Promise<void> {
+  const until = performance.now() + REDIS_CONNECT_MS
+  while ((await redis.clients()) < sidecars) {
+    if (performance.now() > until)
+      throw new Error(`the sidecars did not connect to Redis within ${REDIS_CONNECT_MS} ms`)
+    await sleep(25)
   }
 }
