@@ -1,8 +1,9 @@
 // The contenders, each started as its own process against the same upstream: how to start it,
 // where it listens and when it is ready. `direct` is the floor: the load goes to the upstream itself.
 import { accessSync, constants } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
+import { parseDocument } from 'yaml'
 import { freePort, spawnServer } from './lib/procs.mjs'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -32,6 +33,32 @@ export function missing(name) {
     }
   }
   return undefined
+}
+
+/** Limits far above any bench load (10^9 per 1 s window, plus the shipped margin). */
+const UNREACHABLE = { limit: 1_000_000_000, window: '1s' }
+
+/**
+ * The shipped config.yaml with every rate limit (shared and per route) raised out of reach: the
+ * limiter stays on, so its cost per request is measured, but it never refuses or delays a request.
+ * The window is short so that the sliding-window log holds what Didit's 300/min would (hundreds
+ * to thousands of entries), not a minute of bench traffic. Everything else is the shipped config.
+ */
+export async function benchConfig(dir) {
+  const doc = parseDocument(await readFile(join(ROOT, 'config.yaml'), 'utf8'))
+  const limits = doc.getIn(['rateLimit', 'limits']).toJSON()
+  doc.setIn(['rateLimit', 'enabled'], true)
+  doc.setIn(['rateLimit', 'store', 'type'], 'memory')
+  doc.setIn(
+    ['rateLimit', 'limits'],
+    limits.map((limit) => ({ ...limit, ...UNREACHABLE }))
+  )
+  doc.get('routes').items.forEach((route, index) => {
+    if (route.has('rateLimit')) doc.setIn(['routes', index, 'rateLimit'], { ...UNREACHABLE })
+  })
+  const path = join(dir, 'sidecar-config.yaml')
+  await writeFile(path, doc.toString())
+  return path
 }
 
 const nginxConf = (port, upstream, dir) => `
@@ -120,7 +147,7 @@ export async function startContender(name, { upstreamPort, upstreamPath = '', di
         DIDIT_SIDECAR_ADMIN_PORT: String(admin),
         DIDIT_API_KEY: 'bench-key'
       }
-      const args = [...nodeArgs, join(ROOT, 'dist/src/server.js'), '--config', join(ROOT, 'config.yaml')]
+      const args = [...nodeArgs, join(ROOT, 'dist/src/server.js'), '--config', await benchConfig(dir)]
       const adminBase = `http://127.0.0.1:${admin}`
       return {
         proc: spawnServer(process.execPath, args, env),

