@@ -4,12 +4,12 @@
 // Needs root, buildah, podman and runc: skipped without them, except in CI, where it must run.
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { client } from '../helpers/client.js'
 import { startUpstream } from '../helpers/e2e.js'
+import { freePort } from '../helpers/redis-server.js'
 
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '../..')
@@ -24,15 +24,6 @@ async function missingTools(): Promise<string[]> {
     await run('sh', ['-c', `command -v ${tool}`]).catch(() => missing.push(tool))
   }
   return missing
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
 }
 
 function lines(child: ChildProcess): { text(): string; waitFor(pattern: string, ms: number): Promise<void> } {
