@@ -7,9 +7,9 @@ import type { Config } from '../config/schema.js'
 import { SidecarError } from '../errors.js'
 import type { Events } from '../observe/events.js'
 import type { RetryBudget } from '../retry/budget.js'
-import type { RouteMatcher } from './routes.js'
-import './state.js'
 import { sendProblem } from './problems.js'
+import type { RouteMatcher } from './routes.js'
+import { Departure } from './state.js'
 import { checkTarget, splitTarget } from './target.js'
 
 const kOriginalUrl = Symbol('originalUrl')
@@ -77,7 +77,7 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
       started: now(),
       attempts: 0,
       outcome: 'rejected',
-      left: new AbortController()
+      left: new Departure()
     }
     // 'close' rather than onResponse: it also fires when a response breaks midway (Fastify then
     // destroys the socket and runs no onResponse hook).
@@ -93,7 +93,7 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
   function closed(request: FastifyRequest, reply: FastifyReply) {
     const state = request.sidecar
     if (reply.raw.writableFinished) return emitResponse(request, reply)
-    state.left.abort()
+    state.left.leave()
     const emit = () => setImmediate(() => emitResponse(request, reply))
     if (state.working === undefined) emit()
     else state.working.then(emit, emit)

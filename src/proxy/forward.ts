@@ -110,7 +110,7 @@ export function createForwarder(deps: ForwardDeps) {
       }),
       body: body === undefined ? null : body.kind === 'buffered' ? body.bytes : body.stream
     }
-    const left = state.left.signal
+    const { left } = state
     const direct: Send = (perTryTimeout) => sendAttempt(deps.dispatcher, upstreamRequest, perTryTimeout)
     const limited = rateLimitGate(request)
     return runWithRetries(
@@ -126,8 +126,7 @@ export function createForwarder(deps: ForwardDeps) {
           state.attempts = attempt - 1 // what the answer says if this attempt is refused a slot
           return limited(perTryTimeout, direct)
         },
-        clientGone: () => left.aborted,
-        gone: left
+        clientGone: () => left.gone
       },
       {
         budget: state.budget,
@@ -135,7 +134,8 @@ export function createForwarder(deps: ForwardDeps) {
         now: deps.now,
         wallClock: Date.now,
         random: deps.random,
-        sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined)
+        // Wakes when the client leaves; the signal is made only by a retry that waits.
+        sleep: (ms) => sleep(ms, undefined, { signal: left.signal }).catch(() => undefined)
       }
     )
   }

@@ -10,7 +10,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   const state = request.sidecar as RequestState | undefined
   // The client left (mid-response, or while its answer was on the way): its doing, logged once
   // by the response event as `aborted`, never as an error here.
-  if (state?.left.signal.aborted === true && (error instanceof SidecarError || endedByLeaving(error, state))) {
+  if (state?.left.gone === true && (error instanceof SidecarError || endedByLeaving(error, state))) {
     state.outcome = 'aborted'
     const own = error instanceof SidecarError ? error : new SidecarError('client_closed', undefined, { cause: error })
     return sendProblem(request, reply, own)

@@ -13,8 +13,8 @@ export interface RequestState {
   attempts: number
   outcome: Outcome
   idempotencyKey?: string
-  /** Aborted when the client's connection closes before its response is complete: wakes waits. */
-  left: AbortController
+  /** Set when the client's connection closes before its response is complete: wakes waits. */
+  left: Departure
   /** The proxy handler's work while it runs: a client that left early is logged once it ends. */
   working?: Promise<unknown>
   /** Upstream response headers copied onto the reply; a problem answer removes them. */
@@ -23,6 +23,31 @@ export interface RequestState {
   upstreamBodyError?: Error
   /** Time spent waiting for rate-limit slots (ms), once any slot was taken. */
   rateLimitWaitMs?: number
+}
+
+/**
+ * Whether the client has left, and a signal for the waits that must wake then. The AbortController
+ * is made only when a wait asks for it: one per request would cost every request about 2.5 µs.
+ */
+export class Departure {
+  #gone = false
+  #controller: AbortController | undefined
+
+  get gone(): boolean {
+    return this.#gone
+  }
+
+  leave(): void {
+    this.#gone = true
+    this.#controller?.abort()
+  }
+
+  /** Aborted once the client has left; already aborted when made after that. */
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController()
+    if (this.#gone) this.#controller.abort()
+    return this.#controller.signal
+  }
 }
 
 declare module 'fastify' {

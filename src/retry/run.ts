@@ -25,8 +25,6 @@ export interface RunInput {
   send(attempt: number, perTryTimeout: number): Promise<AttemptResult>
   /** True once the client has gone: no point in retrying for nobody. */
   clientGone(): boolean
-  /** Aborted when the client goes, so that a wait ends at once. */
-  gone?: AbortSignal
 }
 
 export interface RunDeps {
@@ -37,8 +35,8 @@ export interface RunDeps {
   /** Wall-clock ms, for Retry-After dates. */
   wallClock(): number
   random(): number
-  /** Resolves after `ms`, or early when `signal` aborts; never rejects. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>
+  /** Resolves after `ms`, or early when the client goes (clientGone is checked after it); never rejects. */
+  sleep(ms: number): Promise<void>
 }
 
 export type RunResult =
@@ -113,7 +111,7 @@ export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<Ru
         if (ended === 'cut') events.emit('bodyFailed', { route, requestId, reason: 'discarded' })
       })
     }
-    await deps.sleep(plan.wait, input.gone)
+    await deps.sleep(plan.wait)
     previousWait = plan.wait
     // Waits last up to retryAfter.max: the client may have left meanwhile, and nobody would read
     // the next answer (a billable call).
