@@ -1,5 +1,5 @@
 // The scope that Didit counts in: the API key in use. Only its hash is ever kept or sent to the
-// store, the same hash as the idempotency store's tenant (src/idempotency/coordinator.ts scopeKey).
+// store: for an x-api-key it is the idempotency store's tenant hash (tenantOf, src/idempotency/scope.ts).
 import { createHash } from 'node:crypto'
 
 const SCOPE_HASH_LENGTH = 32
