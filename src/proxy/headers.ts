@@ -21,9 +21,10 @@ const REQUEST_OWN = new Set(['host', 'expect', 'content-length'])
 const NO_TOKENS: ReadonlySet<string> = new Set()
 
 function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
-  // Most requests and responses carry no Connection header: no string work then.
-  if (value === undefined || value.length === 0) return NO_TOKENS
-  const joined = Array.isArray(value) ? value.join(',') : (value ?? '')
+  // Most requests carry no Connection header, and most responses a lone `keep-alive` or `close`:
+  // no string work then.
+  if (value === undefined || value.length === 0 || value === 'keep-alive' || value === 'close') return NO_TOKENS
+  const joined = Array.isArray(value) ? value.join(',') : value
   return new Set(
     joined
       .split(',')
@@ -41,22 +42,27 @@ export interface OutboundOptions {
 
 /** Outgoing request headers as a flat [name, value, ...] list, keeping repeated headers and their order. */
 export function outboundHeaders(rawHeaders: readonly string[], options: OutboundOptions): string[] {
-  const connection: string[] = []
+  const lower: string[] = new Array(rawHeaders.length >> 1)
+  let connection: string[] | undefined
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]?.toLowerCase() === 'connection') connection.push(rawHeaders[i + 1] as string)
+    const name = (rawHeaders[i] as string).toLowerCase()
+    lower[i >> 1] = name
+    if (name === 'connection') {
+      connection ??= []
+      connection.push(rawHeaders[i + 1] as string)
+    }
   }
   const named = connectionTokens(connection)
-  // A Set, not `in`: `in` walks the prototype chain, so `constructor` or `__proto__` would match.
-  const replaced = new Set(Object.keys(options.set))
+  const { set } = options
   const out: string[] = []
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] as string
-    const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || named.has(lower) || replaced.has(lower)) continue
-    if (REQUEST_OWN.has(lower) && !(lower === 'content-length' && options.keepContentLength)) continue
-    out.push(name, rawHeaders[i + 1] as string)
+    const name = lower[i >> 1] as string
+    // Object.hasOwn, not `in`: `in` walks the prototype chain, so `constructor` or `__proto__` would match.
+    if (HOP_BY_HOP.has(name) || named.has(name) || Object.hasOwn(set, name)) continue
+    if (REQUEST_OWN.has(name) && !(name === 'content-length' && options.keepContentLength)) continue
+    out.push(rawHeaders[i] as string, rawHeaders[i + 1] as string)
   }
-  for (const [name, value] of Object.entries(options.set)) out.push(name, value)
+  for (const name of Object.keys(set)) out.push(name, set[name] as string)
   return out
 }
 
@@ -65,7 +71,8 @@ export function inboundHeaders(headers: IncomingHttpHeaders): Record<string, str
   const named = connectionTokens(headers.connection)
   // No prototype: a header named `__proto__` is an own key like any other.
   const out: Record<string, string | string[]> = Object.create(null)
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name]
     if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue
     out[name] = value
   }
