@@ -50,7 +50,8 @@ export function createForwarder(deps: ForwardDeps) {
     const state = request.sidecar
     const key = assignKey(request)
     const body = request.body as RequestBody | undefined
-    const admitted = await admitKey(request, key, body)
+    // Only a client's key can go through the store; others go straight on, without a promise's tick.
+    const admitted = key?.source === 'client' ? await admitKey(request, key, body) : FORWARD
     if (admitted.kind === 'replay') {
       state.outcome = 'replayed'
       return replay(reply, admitted.response)
@@ -77,7 +78,7 @@ export function createForwarder(deps: ForwardDeps) {
 
   /** A client's key is checked against the store; generated keys and streamed bodies go straight on. */
   function admitKey(request: FastifyRequest, key: Key, body: RequestBody | undefined) {
-    if (key?.source !== 'client' || body?.kind === 'streamed') return { kind: 'forward', claim: null } as const
+    if (key?.source !== 'client' || body?.kind === 'streamed') return FORWARD
     const { target, route } = request.sidecar
     return admit({
       coordinator,
@@ -190,20 +191,20 @@ export function createForwarder(deps: ForwardDeps) {
     state.upstreamHeaders = Object.keys(headers)
     const { releaseOn } = state.route.idempotency
     // Only what a replay carries is stored: no cookie or per-response header ever reaches the store.
-    const kept = replayedHeaders(headers)
+    const kept = claim === null ? undefined : replayedHeaders(headers)
     if (!hasBody(status)) {
       // undici reports a Content-Length on a 204/304 as a mismatch (it exempts HEAD only), and
       // there is no content to pass on or to keep: the head is the whole answer. The length goes
       // too: undici-based clients (Node's fetch) would fail on it the same way.
       delete headers['content-length']
       result.response.body.on('error', () => undefined).resume()
-      if (claim !== null)
+      if (claim !== null && kept !== undefined)
         settle(request, claim, { status, headers: kept, body: Buffer.alloc(0), fromUpstream: true, releaseOn })
       return reply.code(status).headers(headers).send()
     }
     const upstreamBody = watchBody(request, result.response.body)
     const body =
-      claim === null
+      claim === null || kept === undefined
         ? upstreamBody
         : tee(upstreamBody, config.idempotency.store.maxResponseBody, (copy, error) => {
             if (copy !== null) {
@@ -248,6 +249,8 @@ export function createForwarder(deps: ForwardDeps) {
     )
   }
 }
+
+const FORWARD = { kind: 'forward', claim: null } as const
 
 /** RFC 9110 §6.4.1: a 204 or 304 answer has no content, whatever its headers say. */
 function hasBody(status: number): boolean {
