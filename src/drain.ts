@@ -6,12 +6,15 @@
 import type { FastifyInstance } from 'fastify'
 import type { Lifecycle } from './admin.js'
 
+// The hooks take Fastify's callback: they run on every request, and need no promise.
 export function closeConnectionsWhenDraining(server: FastifyInstance, lifecycle: Lifecycle) {
-  server.addHook('onSend', async (_request, reply) => {
+  server.addHook('onSend', (_request, reply, payload, done) => {
     if (lifecycle.state === 'draining') reply.header('connection', 'close')
+    done(null, payload)
   })
-  server.addHook('onResponse', async () => {
+  server.addHook('onResponse', (_request, _reply, done) => {
     // After Node's own 'finish' handler has detached the answer from its socket.
     if (lifecycle.state === 'draining') setImmediate(() => server.server.closeIdleConnections())
+    done()
   })
 }

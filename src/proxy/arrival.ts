@@ -35,16 +35,17 @@ export interface ArrivalDeps {
 }
 
 export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDeps) {
-  /** Fastify's `onRequest` hook: the checks before the body is read. */
-  async function arrive(request: FastifyRequest, reply: FastifyReply) {
+  /** Fastify's `onRequest` hook (its callback form: no promise per request): the checks before the body is read. */
+  function arrive(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) {
     const url = begin(request, reply)
     const problem = checkTarget(url)
-    if (problem !== null) throw new SidecarError(problem)
+    if (problem !== null) return done(new SidecarError(problem))
     if (Number(request.headers['content-length'] ?? 0) > config.listen.bodyLimit) {
-      throw new SidecarError('request_too_large')
+      return done(new SidecarError('request_too_large'))
     }
     // Only now, with the request accepted, invite the body (RFC 9110 §10.1.1).
     if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue()
+    done()
   }
 
   /**
@@ -118,12 +119,18 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
   return { arrive, refuseUndecodable }
 }
 
-/** Headers on every answer, the sidecar's own included: request id, attempts, idempotency key. */
+/** Headers on every answer, the sidecar's own included: request id, attempts, idempotency key (an onSend hook). */
 export function stampHeaders(keyHeader: string) {
-  return async function stamp(request: FastifyRequest, reply: FastifyReply) {
+  return function stamp(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    payload: unknown,
+    done: (error: Error | null, payload: unknown) => void
+  ) {
     reply.header('x-request-id', request.id)
     reply.header('x-sidecar-attempts', String(request.sidecar?.attempts ?? 0))
     const key = request.sidecar?.idempotencyKey
     if (key !== undefined) reply.header(keyHeader, key)
+    done(null, payload)
   }
 }

@@ -46,10 +46,11 @@ export interface BufferLease {
 export function bufferLeases(budget: BufferBudget) {
   const leases = new WeakMap<FastifyRequest, BufferLease>()
   return {
-    async onRequest(request: FastifyRequest, reply: FastifyReply) {
+    onRequest(request: FastifyRequest, reply: FastifyReply, done: () => void) {
       const lease = budget.lease()
       leases.set(request, lease)
       reply.raw.once('close', lease.release)
+      done()
     },
     leaseOf(request: FastifyRequest): BufferLease {
       const lease = leases.get(request)
