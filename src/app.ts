@@ -17,7 +17,7 @@ import { MemoryStore } from './idempotency/memory-store.js'
 import type { IdempotencyStore } from './idempotency/store.js'
 import { tenantOf } from './idempotency/tenant.js'
 import { Events } from './observe/events.js'
-import { createLogger, observeLogs } from './observe/logging.js'
+import { createLogger, lazyChildLogger, observeLogs } from './observe/logging.js'
 import { observeMetrics } from './observe/metrics.js'
 import { arrival, setAsideAbsoluteTarget, stampHeaders } from './proxy/arrival.js'
 import { readBody } from './proxy/body.js'
@@ -98,6 +98,8 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   const proxy = Fastify({
     loggerInstance: logger.child({ server: 'proxy' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (parent, bindings, options) =>
+      lazyChildLogger(parent as Logger, bindings, options) as FastifyBaseLogger,
     requestIdHeader: false,
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     bodyLimit: config.listen.bodyLimit,

@@ -43,6 +43,9 @@ t.test('an API key with a newline → 500 internal_error, one error line, no att
   const errors = lines.filter((line) => Number(line.level) >= 50)
   t.equal(errors.length, 1, 'logged once')
   t.equal(errors[0]?.msg, 'internal error')
+  // request.log is made lazily (lazyChildLogger); its line still names the request and the server.
+  t.equal(errors[0]?.reqId, response.headers['x-request-id'], 'the line carries the request id')
+  t.equal(errors[0]?.server, 'proxy')
   t.notOk(written.includes('secret-key-value'), 'the key is never logged')
   const metrics = await metricsAfter({ metrics: () => app.registry.metrics() } as TestSidecar, 1)
   t.equal(sample(metrics, metric('upstream_attempts_total')), 0, 'no attempt counted against Didit')
