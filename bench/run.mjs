@@ -1,4 +1,4 @@
-// npm run bench [-- --smoke] [-- --seconds N --rounds N --only a,b --out FILE --docs --startup-only]
+// npm run bench [-- --smoke] [-- --seconds N --rounds N --only a,b --scenarios x,y --out FILE --docs --startup-only]
 // Runs every contender against one upstream on loopback, in interleaved rounds (the order rotates
 // each round), writes one JSON result file and, with --docs, docs/benchmarks.{json,md,svg}.
 import { spawn } from 'node:child_process'
@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     rounds: { type: 'string' },
     only: { type: 'string' },
+    scenarios: { type: 'string' },
     out: { type: 'string' },
     docs: { type: 'boolean', default: false },
     'startup-only': { type: 'boolean', default: false }
@@ -30,6 +31,9 @@ const seconds = Number(args.seconds ?? (smoke ? 0.3 : 3))
 const rounds = Number(args.rounds ?? (smoke ? 1 : 3))
 const idleMs = smoke ? 100 : 1000
 const wanted = args.only ? args.only.split(',') : CONTENDERS
+// --scenarios limits the per-contender scenarios (e.g. upload-10mib); the retry run goes with retry-503.
+const scenarioNames = args.scenarios?.split(',')
+const chosen = (name) => scenarioNames === undefined || scenarioNames.includes(name)
 const nodeArgs = process.env.BENCH_SIDECAR_NODE_ARGS?.split(' ').filter(Boolean) ?? []
 const log = (line) => process.stderr.write(`bench: ${line}\n`)
 
@@ -129,7 +133,8 @@ async function main() {
             })
           }
           if (!args['startup-only']) for (const warmup of warmups({ smoke })) await runLoad(started.base, warmup)
-          for (const scenario of args['startup-only'] ? [] : perContender({ seconds, smoke })) {
+          const scenarios = args['startup-only'] ? [] : perContender({ seconds, smoke }).filter((s) => chosen(s.name))
+          for (const scenario of scenarios) {
             const result = await measure(started, scenario)
             runs.push({ round: r, contender: name, scenario: scenario.name, ...result })
             log(
@@ -140,7 +145,7 @@ async function main() {
           if (started.proc) await stop(started.proc)
         }
       }
-      if (available.includes('sidecar') && !args['startup-only'])
+      if (available.includes('sidecar') && !args['startup-only'] && chosen('retry-503'))
         runs.push({ round: r, ...(await retryRun(upstreamPort, dir)) })
     }
   } finally {

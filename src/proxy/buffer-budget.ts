@@ -4,11 +4,16 @@
 // (as past its own buffer limit). A request's share is given back once, when its response closes
 // however it ends: answered, failed, or the client gone.
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { DrainCollect } from './drain-collect.js'
 
 export class BufferBudget {
   #used = 0
 
-  constructor(readonly limit: number) {}
+  /** `drain` is told of reservations and releases, to collect dead bodies once the budget empties. */
+  constructor(
+    readonly limit: number,
+    private readonly drain: Pick<DrainCollect, 'reserved' | 'released'> = new DrainCollect()
+  ) {}
 
   /** Bytes reserved now by every request. */
   get used(): number {
@@ -23,6 +28,7 @@ export class BufferBudget {
         if (released || this.#used + bytes > this.limit) return false
         this.#used += bytes
         held += bytes
+        this.drain.reserved(bytes)
         return true
       },
       release: () => {
@@ -30,6 +36,7 @@ export class BufferBudget {
         released = true
         this.#used -= held
         held = 0
+        this.drain.released(this.#used)
       }
     }
   }
