@@ -41,8 +41,10 @@ process.on('exit', () => appendFileSync(${JSON.stringify(log)}, Object.keys(cach
 
 const TYPEBOX = /node_modules\/@sinclair\/typebox\//
 const AJV_COMPILER = /node_modules\/ajv\/dist\/(ajv|core|compile|vocabularies)\b/
+// undici's index loads fetch, WebSocket, mocks and caches; only its Agent is used.
+const UNDICI_INDEX = /node_modules\/undici\/index\.js$/
 
-t.test('a plain start loads neither TypeBox nor the Ajv compiler', async (t) => {
+t.test("a plain start loads neither TypeBox nor the Ajv compiler nor undici's index", async (t) => {
   const trace = await tracing()
   const config = await writeConfig({ upstream: { url: 'http://127.0.0.1:9' }, shutdown: { delay: 0 } })
   const cli = runCli(t, ['--config', config], trace.env)
@@ -68,5 +70,10 @@ t.test('a plain start loads neither TypeBox nor the Ajv compiler', async (t) => 
     modules.filter((m) => AJV_COMPILER.test(m)),
     [],
     'no Ajv compiler'
+  )
+  t.same(
+    modules.filter((m) => UNDICI_INDEX.test(m)),
+    [],
+    'no undici index'
   )
 })
