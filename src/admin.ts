@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { Config } from './config/schema.js'
+import { lazySchemaController } from './schema-compilers.js'
 
 export interface Lifecycle {
   state: 'starting' | 'ready' | 'draining'
@@ -25,7 +26,8 @@ export function buildAdmin(
     keepAliveTimeout: timeout,
     requestTimeout: timeout,
     // Node checks header and request timeouts on this interval (30 s by default).
-    http: { connectionsCheckingInterval: Math.max(100, Math.floor(timeout / 2)) }
+    http: { connectionsCheckingInterval: Math.max(100, Math.floor(timeout / 2)) },
+    schemaController: lazySchemaController()
   })
   admin.server.maxConnections = limits.maxConnections
   admin.server.headersTimeout = timeout

@@ -31,6 +31,7 @@ import { compileRoutes } from './proxy/routes.js'
 import { upstreamBase } from './proxy/target.js'
 import { createRateLimiter } from './ratelimit/create.js'
 import { RetryBudget } from './retry/budget.js'
+import { lazySchemaController } from './schema-compilers.js'
 import { createAgent } from './upstream/agent.js'
 import { VERSION } from './version.js'
 
@@ -107,7 +108,8 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
     rewriteUrl: setAsideAbsoluteTarget,
     // Refusals before routing get problem+json, a count and a log line like every other.
     frameworkErrors: arrivals.refuseUndecodable,
-    clientErrorHandler: clientErrorHandler(events)
+    clientErrorHandler: clientErrorHandler(events),
+    schemaController: lazySchemaController()
   })
   proxy.server.on('connect', (_req: IncomingMessage, socket: Socket) => answerConnect(socket))
   // `Expect: 100-continue` is answered in onRequest, after the checks, so that a refused request

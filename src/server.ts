@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { buildApp, type Sidecar } from './app.js'
 import { parseCommand, USAGE } from './cli.js'
 import { ConfigError, loadConfigFile } from './config/load.js'
-import { printConfig } from './config/print.js'
 import type { Config } from './config/schema.js'
 
 async function main(): Promise<number | undefined> {
@@ -29,6 +28,8 @@ async function main(): Promise<number | undefined> {
     return 1
   }
   if (command.kind === 'check') {
+    // Only --check prints: its YAML writer and the TypeBox schema stay out of a normal start.
+    const { printConfig } = await import('./config/print.js')
     process.stdout.write(`# ${command.configPath}: valid\n${printConfig(config)}`)
     return 0
   }

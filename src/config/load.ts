@@ -1,20 +1,13 @@
 // Config file → validated, typed, resolved Config. The steps: YAML parse, env expansion,
-// Ajv validation (defaults, unit conversion, every error at once), then route policy resolution.
+// validation (defaults, unit conversion, every error at once), then route policy resolution.
 import { readFile } from 'node:fs/promises'
-import { Ajv, type ErrorObject, type SchemaValidateFunction } from 'ajv'
+import type { ErrorObject } from 'ajv'
 import { parse as parseYaml } from 'yaml'
 import { type Env, expandEnv } from './env.js'
-import {
-  type Config,
-  ConfigSchema,
-  type Method,
-  type RawConfig,
-  type RetryOverride,
-  type RetryPolicy,
-  type Route
-} from './schema.js'
+import type { Config, Method, RawConfig, RetryOverride, RetryPolicy, Route } from './schema.js'
 import { secretProblems, trimSecrets } from './secrets.js'
-import { parseDuration, parseSize } from './units.js'
+// Generated at build time from schema.ts (validator-source.ts): no schema is compiled at start-up.
+import { validate } from './validate-config.js'
 
 /** Every problem found in a config, each as `path: message`. */
 export class ConfigError extends Error {
@@ -23,36 +16,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError'
   }
 }
-
-const UNIT_HINT: Record<string, string> = {
-  duration: 'must be a duration such as 250ms, 5s, 2m, 1h or an integer number of ms',
-  size: 'must be a size such as 512KiB, 32MiB or an integer number of bytes'
-}
-
-const ajv = new Ajv({
-  allErrors: true,
-  useDefaults: true,
-  coerceTypes: true,
-  verbose: true,
-  strict: true,
-  allowUnionTypes: true,
-  // Checking our own fixed schema against the JSON Schema meta-schema took a third of start-up
-  // (docs/benchmarks.md); test/config/meta-schema.test.ts does it instead.
-  validateSchema: false
-})
-// Converts a duration or size in place, so that the validated object already holds integers.
-const convertUnit: SchemaValidateFunction = (kind: 'duration' | 'size', data: unknown, _schema, ctx) => {
-  try {
-    const value = kind === 'duration' ? parseDuration(data as string | number) : parseSize(data as string | number)
-    if (ctx !== undefined) (ctx.parentData as Record<string | number, unknown>)[ctx.parentDataProperty] = value
-    return true
-  } catch {
-    convertUnit.errors = [{ keyword: 'x-unit', message: UNIT_HINT[kind], params: { kind } }]
-    return false
-  }
-}
-ajv.addKeyword({ keyword: 'x-unit', modifying: true, errors: true, validate: convertUnit })
-const validate = ajv.compile<RawConfig>(ConfigSchema)
 
 export interface LoadOptions {
   env?: Env

@@ -1,7 +1,7 @@
 // The one declaration of the configuration: TypeBox gives the TypeScript type, Ajv validates it.
 // Every key has its default and a one-line description here; `config.yaml` documents the same keys.
 // Durations ("250ms", "5s" or ms) and sizes ("32MiB" or bytes) are converted to integers during
-// validation by the `x-unit` keyword (see load.ts), which is why their static type is `number`.
+// validation by the `x-unit` keyword (see validator-source.ts), which is why their static type is `number`.
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 
 type Unit = 'duration' | 'size'

@@ -25,6 +25,19 @@ export function parseSize(value: string | number): number {
   return parseUnit(value, SIZE, SIZE_BYTES, 'size')
 }
 
+/**
+ * A duration or size as an integer, or undefined when the value is not one: the conversion that
+ * the generated config validator's `x-unit` keyword calls (see validator-source.ts).
+ */
+export function convertUnit(kind: string, value: unknown): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined
+  try {
+    return kind === 'duration' ? parseDuration(value) : parseSize(value)
+  } catch {
+    return undefined
+  }
+}
+
 function parseUnit(value: string | number, pattern: RegExp, units: Record<string, number>, kind: string): number {
   if (typeof value === 'number') {
     if (Number.isInteger(value) && value >= 0) return value

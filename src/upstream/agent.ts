@@ -1,8 +1,8 @@
 // The one undici Agent behind all upstream traffic: keep-alive, bounded connections, and TLS
 // verification always on. Node's default CA store applies, so a private CA is added with
 // NODE_EXTRA_CA_CERTS. (@fastify/reply-from would default `rejectUnauthorized` to false.)
-import { Agent } from 'undici'
 import type { Config } from '../config/schema.js'
+import { Agent } from './undici-agent.js'
 
 export function createAgent(upstream: Config['upstream']): Agent {
   return new Agent({
