@@ -2,7 +2,6 @@
 // when it is near), then send; learn from Didit's 429. This is the one place that sleeps for a slot.
 // A refused first attempt sends nothing; a refused retry ends the request the same way (429
 // rate_limited), since the answer that caused the retry has already been discarded.
-import { randomUUID } from 'node:crypto'
 import { SidecarError } from '../errors.js'
 import type { AttemptResult } from '../upstream/attempt.js'
 import { allowedWait, retryAfterSeconds } from './decide.js'
@@ -31,8 +30,7 @@ export function gate(limiter: RateLimiter, input: GateInput, deps: GateDeps) {
   const { route, requestId, scope, limits, deadline } = input
   return async function limited(perTryTimeout: number, send: Send): Promise<AttemptResult> {
     const maxWaitMs = allowedWait(limiter.maxWait, deadline, deps.now())
-    const member = `${requestId}:${randomUUID()}`
-    const ticket = await limiter.take({ route, requestId, scope, limits, maxWaitMs, member })
+    const ticket = await limiter.take({ route, requestId, scope, limits, maxWaitMs })
     if (ticket.kind === 'refused') {
       const seconds = retryAfterSeconds(ticket.waitMs)
       throw new SidecarError('rate_limited', `No slot of the "${ticket.limit}" limit within ${maxWaitMs} ms`, {

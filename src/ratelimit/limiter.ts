@@ -17,8 +17,6 @@ export interface SlotRequest {
   scope: string
   limits: readonly SlotLimit[]
   maxWaitMs: number
-  /** Unique per slot: the store's log entry. */
-  member: string
 }
 
 export type Ticket =
@@ -68,15 +66,15 @@ export class RateLimiter {
   }
 
   async take(request: SlotRequest): Promise<Ticket> {
-    const { scope, limits, maxWaitMs, member } = request
+    const { scope, limits, maxWaitMs, requestId } = request
     let acquired: Acquired
     try {
-      acquired = await this.deps.store.acquire(scope, limits, maxWaitMs, member)
+      acquired = await this.deps.store.acquire(scope, limits, maxWaitMs, requestId)
     } catch (error) {
       this.emit(request, (limits[0] as SlotLimit).name, 'store_error', 0)
       if (this.config.store.onStoreError === 'pass') return { kind: 'go', waitMs: 0 }
       if (this.config.store.onStoreError === 'reject') return { kind: 'unavailable', error }
-      acquired = await this.local.acquire(scope, limits, maxWaitMs, member)
+      acquired = await this.local.acquire(scope, limits, maxWaitMs, requestId)
     }
     // The limit that decided: the one waited on or refused by, else the route's own, else the shared one.
     const limit = acquired.decidedBy ?? (limits[0] as SlotLimit).name
@@ -89,10 +87,7 @@ export class RateLimiter {
   }
 
   /** Didit answered 429: pause the request's limits for its scope on every replica sharing the store. */
-  async learn(
-    request: Omit<SlotRequest, 'maxWaitMs' | 'member'>,
-    headers: Record<string, string | string[] | undefined>
-  ) {
+  async learn(request: Omit<SlotRequest, 'maxWaitMs'>, headers: Record<string, string | string[] | undefined>) {
     const { scope, limits } = request
     this.emit(request, (limits[0] as SlotLimit).name, 'upstream_429', 0)
     const longest = Math.max(...limits.map((limit) => limit.window))

@@ -19,7 +19,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   constructor(private readonly now: () => number) {}
 
-  async acquire(scope: string, limits: readonly SlotLimit[], maxWaitMs: number, _member?: string): Promise<Acquired> {
+  async acquire(
+    scope: string,
+    limits: readonly SlotLimit[],
+    maxWaitMs: number,
+    _requestId?: string
+  ): Promise<Acquired> {
     const now = this.now()
     if (--this.untilSweep <= 0) this.sweep(now)
     const logs = limits.map((limit) => {

@@ -3,6 +3,7 @@
 // them at once, so the decision is atomic across replicas; the clock is Redis's own (TIME), so
 // replicas' clocks never disagree. The rule is window.ts's earliestSlot, kept in step by
 // test/ratelimit/store-behaviour.ts. Keys share a hash tag per scope, for Redis Cluster.
+import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { bounded } from '../redis/connect.js'
 import type { SlotLimit } from './limits.js'
@@ -59,7 +60,10 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.run = bounded(redis, options.timeout, RateLimitStoreError)
   }
 
-  acquire(scope: string, limits: readonly SlotLimit[], maxWaitMs: number, member: string): Promise<Acquired> {
+  acquire(scope: string, limits: readonly SlotLimit[], maxWaitMs: number, requestId: string): Promise<Acquired> {
+    // A sorted-set member per slot: a retry of the same request takes a slot of its own. Made here,
+    // not per attempt by the gate: the memory store needs no name (randomUUID was 1 % of a request).
+    const member = `${requestId}:${randomUUID()}`
     const keys = limits.flatMap((limit) => [this.key(scope, 'log', limit), this.key(scope, 'pause', limit)])
     const args = limits.flatMap((limit) => [limit.limit, limit.window])
     return this.run('acquire', async () => {

@@ -8,8 +8,11 @@ export type Acquired =
   | { admitted: false; waitMs: number; decidedBy: string }
 
 export interface RateLimitStore {
-  /** Atomically finds the earliest slot free in every limit of `scope`, and takes it (as `member`) when it is at most `maxWaitMs` away. */
-  acquire(scope: string, limits: readonly SlotLimit[], maxWaitMs: number, member: string): Promise<Acquired>
+  /**
+   * Atomically finds the earliest slot free in every limit of `scope`, and takes it for `requestId`
+   * when it is at most `maxWaitMs` away. A store that names its entries makes each one unique itself.
+   */
+  acquire(scope: string, limits: readonly SlotLimit[], maxWaitMs: number, requestId: string): Promise<Acquired>
   /** No slot of these limits of `scope` before `ms` from now (a longer pause already set is kept). */
   pause(scope: string, limits: readonly SlotLimit[], ms: number): Promise<void>
   close(): Promise<void>

@@ -26,7 +26,7 @@ function setup(onStoreError = 'local', store?: RateLimitStore) {
     wallClock: () => 1_700_000_000_000 + now
   })
   const take = (limits: SlotLimit[], maxWaitMs = 0) =>
-    limiter.take({ route: 'r', requestId: 'q', scope: 's', limits, maxWaitMs, member: String(Math.random()) })
+    limiter.take({ route: 'r', requestId: String(Math.random()), scope: 's', limits, maxWaitMs })
   return { limiter, take, seen, advance: (ms: number) => (now += ms) }
 }
 
