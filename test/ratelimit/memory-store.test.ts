@@ -3,6 +3,7 @@
 import t from 'tap'
 import type { SlotLimit } from '../../src/ratelimit/limits.js'
 import { MemoryRateLimitStore } from '../../src/ratelimit/memory-store.js'
+import { earliestSlot, prune } from '../../src/ratelimit/window.js'
 
 function storeAt(start = 1000) {
   let now = start
@@ -59,3 +60,33 @@ t.test('logs of keys seen once are swept once they no longer count', async (t) =
   await store.acquire('fresh', [writes], 0, 'm')
   t.equal(store.size, 1, 'only the fresh key is left')
 })
+
+t.test(
+  'decisions match the exact sliding window of prune(), whatever expired entries the log still holds',
+  async (t) => {
+    let now = 0
+    const store = new MemoryRateLimitStore(() => now)
+    const limit: SlotLimit = { name: 'writes', limit: 5, window: 1000 }
+    let exact: number[] = []
+    // A seeded walk of arrivals, dense and sparse, so that the log's expired head is cut at many points.
+    let seed = 7
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    for (let i = 0; i < 2000; i++) {
+      now += Math.floor(next() * (i % 200 < 100 ? 60 : 700))
+      const maxWait = next() < 0.5 ? 0 : 400
+      exact = prune(exact, now, limit.window)
+      const slot = earliestSlot([{ limit, entries: exact, pausedUntil: 0 }], now)
+      const expected = slot.at - now <= maxWait
+      const got = await store.acquire('k', [limit], maxWait)
+      if (got.admitted !== expected || got.waitMs !== slot.at - now) {
+        t.fail(`step ${i}: admitted ${got.admitted} wait ${got.waitMs}, exact ${expected} wait ${slot.at - now}`)
+        return
+      }
+      if (expected) exact.push(slot.at)
+    }
+    t.pass('2000 decisions agree')
+  }
+)
