@@ -190,28 +190,32 @@ export function createForwarder(deps: ForwardDeps) {
     const headers = inboundHeaders(result.response.headers)
     state.upstreamHeaders = Object.keys(headers)
     const { releaseOn } = state.route.idempotency
-    // Only what a replay carries is stored: no cookie or per-response header ever reaches the store.
-    const kept = claim === null ? undefined : replayedHeaders(headers)
+    // Only what a replay carries is stored: no cookie or per-response header ever reaches the store
+    // (picked only when a claim will store it).
+    const store = claim === null ? null : { claim, headers: replayedHeaders(headers) }
     if (!hasBody(status)) {
       // undici reports a Content-Length on a 204/304 as a mismatch (it exempts HEAD only), and
       // there is no content to pass on or to keep: the head is the whole answer. The length goes
       // too: undici-based clients (Node's fetch) would fail on it the same way.
       delete headers['content-length']
       result.response.body.on('error', () => undefined).resume()
-      if (claim !== null && kept !== undefined)
-        settle(request, claim, { status, headers: kept, body: Buffer.alloc(0), fromUpstream: true, releaseOn })
+      if (store !== null) {
+        const empty = { status, headers: store.headers, body: Buffer.alloc(0), fromUpstream: true, releaseOn }
+        settle(request, store.claim, empty)
+      }
       return reply.code(status).headers(headers).send()
     }
     const upstreamBody = watchBody(request, result.response.body)
     const body =
-      claim === null || kept === undefined
+      store === null
         ? upstreamBody
         : tee(upstreamBody, config.idempotency.store.maxResponseBody, (copy, error) => {
             if (copy !== null) {
-              return settle(request, claim, { status, headers: kept, body: copy, fromUpstream: true, releaseOn })
+              const kept = { status, headers: store.headers, body: copy, fromUpstream: true, releaseOn }
+              return settle(request, store.claim, kept)
             }
             const problem = cutBodyProblem(error)
-            settle(request, claim, problem && unanswered(request, { kind: 'cut', status }, problem))
+            settle(request, store.claim, problem && unanswered(request, { kind: 'cut', status }, problem))
           })
     return reply.code(status).headers(headers).send(body)
   }
