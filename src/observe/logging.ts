@@ -141,9 +141,10 @@ export function infoLine(logger: Logger, msg: string): (fields: Record<string, u
   // pino's own parts of a line (pino.symbols is its documented way in): read per line, as pino does.
   const own = logger as unknown as Record<symbol, unknown>
   const tail = `,"msg":${JSON.stringify(msg)}${own[endSym] as string}`
+  const info = logger.levels.values.info as number
   return (fields) => {
     if (!logger.isLevelEnabled('info')) return
-    const level = (own[lsCacheSym] as Record<number, string>)[30]
+    const level = (own[lsCacheSym] as Record<number, string>)[info]
     const head = `${level}${(own[timeSym] as () => string)()}${own[chindingsSym] as string}`
     const json = JSON.stringify(fields)
     const line = json.length > 2 ? `${head},${json.slice(1, -1)}${tail}` : `${head}${tail}`
