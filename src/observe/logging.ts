@@ -78,9 +78,22 @@ class LazyChild {
   }
 }
 
+const REQUEST_LINE_KEYS = [
+  'reqId',
+  'method',
+  'route',
+  'path',
+  'status',
+  'outcome',
+  'attempts',
+  'idempotencyKey',
+  'rateLimitWaitMs',
+  'durationMs'
+]
+
 /** One info line per completed request, one debug line per attempt and per retry decision. */
 export function observeLogs(logger: Logger, events: Events): void {
-  const requestLine = infoLine(logger, 'request completed')
+  const requestLine = infoLine(logger, 'request completed', REQUEST_LINE_KEYS)
   events.on('response', (e) =>
     requestLine({
       reqId: e.requestId,
@@ -130,26 +143,45 @@ export function observeLogs(logger: Logger, events: Events): void {
 }
 
 /**
- * An info line of pino's own shape and stream (its level, time and bindings, then the fields, then
- * `msg`), its fields serialized by the engine's JSON.stringify. pino escapes each key and string
- * value character by character, which cost more per request (about 45k instructions) than
- * everything else the sidecar adds to the forward path (docs/benchmarks.md); this is the one line
- * every request writes. Fields are plain values the sidecar made: no header, no body, nothing to redact.
+ * An info line of pino's own shape and stream (its level, time and bindings, then the fields in
+ * `keys` order, then `msg`). pino escapes each key and string value character by character, and
+ * the engine's JSON.stringify of the fields object still cost some 11k instructions per request
+ * (docs/benchmarks.md); here keys are rendered once and a value is quoted as is unless it holds a
+ * character JSON escapes. This is the one line every request writes. Fields are plain values the
+ * sidecar made: no header, no body, nothing to redact.
  */
-export function infoLine(logger: Logger, msg: string): (fields: Record<string, unknown>) => void {
+export function infoLine(
+  logger: Logger,
+  msg: string,
+  keys: readonly string[]
+): (fields: Record<string, unknown>) => void {
   const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym } = pino.symbols
   // pino's own parts of a line (pino.symbols is its documented way in): read per line, as pino does.
   const own = logger as unknown as Record<symbol, unknown>
   const tail = `,"msg":${JSON.stringify(msg)}${own[endSym] as string}`
   const info = logger.levels.values.info as number
+  const prefixes = keys.map((key) => `,${JSON.stringify(key)}:`)
   return (fields) => {
     if (!logger.isLevelEnabled('info')) return
     const level = (own[lsCacheSym] as Record<number, string>)[info]
-    const head = `${level}${(own[timeSym] as () => string)()}${own[chindingsSym] as string}`
-    const json = JSON.stringify(fields)
-    const line = json.length > 2 ? `${head},${json.slice(1, -1)}${tail}` : `${head}${tail}`
-    ;(own[streamSym] as { write(line: string): void }).write(line)
+    let line = `${level}${(own[timeSym] as () => string)()}${own[chindingsSym] as string}`
+    for (let i = 0; i < keys.length; i++) {
+      const json = jsonValue(fields[keys[i] as string])
+      if (json !== undefined) line += (prefixes[i] as string) + json
+    }
+    ;(own[streamSym] as { write(line: string): void }).write(line + tail)
   }
+}
+
+// What pino escapes in a string: quote, backslash, control characters (a lone surrogate it writes
+// as is, unlike JSON.stringify; none reaches this line: paths arrive as latin1, ids and keys as ASCII).
+const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\uffff]/
+
+/** A value as JSON.stringify (and so pino) writes it; undefined for what it leaves out. */
+function jsonValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null'
+  return JSON.stringify(value)
 }
 
 /** A copy of a path for logs: the userinfo of an absolute-form target (`http://user:pw@host/`) is dropped. */

@@ -22,6 +22,8 @@ const cases: Array<Record<string, unknown>> = [
   { reqId: 'f0e1d2c3-b4a5-4678-9abc-def012345678', method: 'POST', status: 201, durationMs: 3.4 },
   { quote: 'a"b', backslash: 'c\\d', control: 'e\u0001f', unicode: 'ü✓', long: 'x'.repeat(150) },
   { missing: undefined, notFinite: Number.POSITIVE_INFINITY, nan: Number.NaN, zero: 0, negative: -1.25 },
+  { lone: 'a\ud800b', pair: '😀', del: '\u007f', separators: '\u2028\u2029', empty: '' },
+  { yes: true, no: false, nothing: null, tiny: 1e-7, huge: 1e21, negativeZero: -0 },
   {}
 ]
 
@@ -30,7 +32,7 @@ t.test('each line is the one pino writes for the same fields', async (t) => {
     const viaPino = capture('info', { server: 'proxy' })
     viaPino.logger.info(fields, 'request completed')
     const viaLine = capture('info', { server: 'proxy' })
-    infoLine(viaLine.logger, 'request completed')(fields)
+    infoLine(viaLine.logger, 'request completed', Object.keys(fields))(fields)
     t.equal(viaLine.lines.join(''), viaPino.lines.join(''), JSON.stringify(Object.keys(fields)))
     t.ok(JSON.parse(viaLine.lines[0] as string), 'parses as JSON')
   }
@@ -38,6 +40,6 @@ t.test('each line is the one pino writes for the same fields', async (t) => {
 
 t.test('nothing is written below the logger level', async (t) => {
   const { logger, lines } = capture('warn')
-  infoLine(logger, 'request completed')({ reqId: 'r' })
+  infoLine(logger, 'request completed', ['reqId'])({ reqId: 'r' })
   t.same(lines, [])
 })
