@@ -21,6 +21,8 @@ export function splitTarget(url: string): Target {
 export function checkTarget(url: string): ProblemCode | null {
   if (!url.startsWith('/') || url.includes('#')) return 'invalid_request_target'
   const { path } = splitTarget(url)
+  // Nearly every path has neither: no segment of it can be a dot-segment, however encoded.
+  if (!path.includes('.') && !path.includes('%')) return null
   for (const segment of path.split('/')) {
     const decoded = segment.replace(/%2e/gi, '.')
     if (decoded === '.' || decoded === '..') return 'invalid_path'
