@@ -9,7 +9,7 @@ import { Registry } from 'prom-client'
 import type { Dispatcher } from 'undici'
 import { buildAdmin, type Lifecycle } from './admin.js'
 import type { Config } from './config/schema.js'
-import { closeConnectionsWhenDraining } from './drain.js'
+import { closeConnectionsWhenDraining, closeIdleWhenDraining, closingWhenDraining } from './drain.js'
 import { SidecarError } from './errors.js'
 import { Coordinator } from './idempotency/coordinator.js'
 import { LazyStore } from './idempotency/lazy-store.js'
@@ -21,7 +21,7 @@ import { createLogger, lazyChildLogger, observeLogs } from './observe/logging.js
 import { observeMetrics } from './observe/metrics.js'
 import { arrival, setAsideAbsoluteTarget, stampHeaders } from './proxy/arrival.js'
 import { readBody } from './proxy/body.js'
-import { BufferBudget, bufferLeases } from './proxy/buffer-budget.js'
+import { BufferBudget } from './proxy/buffer-budget.js'
 import { clientErrorHandler } from './proxy/client-errors.js'
 import { createForwarder } from './proxy/forward.js'
 import { lingerAfterRefusal } from './proxy/linger.js'
@@ -117,20 +117,31 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   proxy.server.on('checkContinue', (req, res) => proxy.server.emit('request', req, res))
 
   const bufferBudget = new BufferBudget(config.listen.maxBufferedTotal)
-  const leases = bufferLeases(bufferBudget)
   proxy.decorateRequest('sidecar', null as never)
   proxy.removeAllContentTypeParsers()
-  proxy.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage) =>
-    readBody(payload, {
-      maxBuffered: request.sidecar.route.policy.maxBufferedBody,
+  proxy.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage) => {
+    const state = request.sidecar
+    // Only a request with a body takes a lease; its response's close gives it back (arrival.ts).
+    state.lease ??= bufferBudget.lease()
+    return readBody(payload, {
+      maxBuffered: state.route.policy.maxBufferedBody,
       bodyLimit: config.listen.bodyLimit,
-      lease: leases.leaseOf(request)
+      lease: state.lease
     })
-  )
+  })
 
-  proxy.addHook('onRequest', leases.onRequest)
   proxy.addHook('onRequest', arrivals.arrive)
-  proxy.addHook('onSend', stampHeaders(config.idempotency.header))
+  // One onSend hook for every answer, in order: the sidecar's headers, `Connection: close` while
+  // draining, and lingering after a refusal (each hook costs every request its own runner step).
+  const stamp = stampHeaders(config.idempotency.header)
+  const closing = closingWhenDraining(lifecycle)
+  const lingerIfRefused = lingerAfterRefusal(config.listen)
+  proxy.addHook('onSend', (request, reply, payload, done) => {
+    stamp(request, reply)
+    closing(reply)
+    lingerIfRefused(request, reply)
+    done(null, payload)
+  })
   proxy.setErrorHandler(handleError)
   // Every path is routed, so only an unrouted method can end here.
   proxy.setNotFoundHandler((request, reply) => sendProblem(request, reply, new SidecarError('method_not_allowed')))
@@ -150,9 +161,8 @@ export function buildApp(config: Config, deps: AppDeps = {}): Sidecar {
   proxy.route({ method: ROUTED_METHODS, url: '/*', handler: forward })
 
   const admin = buildAdmin(registry, lifecycle, logger, config.admin)
-  closeConnectionsWhenDraining(proxy, lifecycle)
+  closeIdleWhenDraining(proxy, lifecycle)
   closeConnectionsWhenDraining(admin, lifecycle)
-  proxy.addHook('onSend', lingerAfterRefusal(config.listen))
   let forced = false
 
   return {

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js'
 import { SidecarError } from '../errors.js'
 import type { Events } from '../observe/events.js'
 import type { RetryBudget } from '../retry/budget.js'
+import { NO_LEASE } from './buffer-budget.js'
 import { sendProblem } from './problems.js'
 import type { RouteMatcher } from './routes.js'
 import { Departure } from './state.js'
@@ -81,8 +82,8 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
       left: new Departure()
     }
     // 'close' rather than onResponse: it also fires when a response breaks midway (Fastify then
-    // destroys the socket and runs no onResponse hook).
-    reply.raw.once('close', () => closed(request, reply))
+    // destroys the socket and runs no onResponse hook). It fires once: `on` spares once's wrapper.
+    reply.raw.on('close', () => closed(request, reply))
     events.emit('arrival', { route: route.name, requestId: request.id })
     return url
   }
@@ -93,6 +94,9 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
    */
   function closed(request: FastifyRequest, reply: FastifyReply) {
     const state = request.sidecar
+    // The body's share goes back; a body read after this (the client gone first) gets none.
+    if (state.lease === undefined) state.lease = NO_LEASE
+    else state.lease.release()
     if (reply.raw.writableFinished) return emitResponse(request, reply)
     state.left.leave()
     const emit = () => setImmediate(() => emitResponse(request, reply))
@@ -119,18 +123,12 @@ export function arrival({ config, matchRoute, budgets, events, now }: ArrivalDep
   return { arrive, refuseUndecodable }
 }
 
-/** Headers on every answer, the sidecar's own included: request id, attempts, idempotency key (an onSend hook). */
+/** Headers on every answer, the sidecar's own included: request id, attempts, idempotency key (in the onSend hook). */
 export function stampHeaders(keyHeader: string) {
-  return function stamp(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    payload: unknown,
-    done: (error: Error | null, payload: unknown) => void
-  ) {
+  return function stamp(request: FastifyRequest, reply: FastifyReply) {
     reply.header('x-request-id', request.id)
     reply.header('x-sidecar-attempts', String(request.sidecar?.attempts ?? 0))
     const key = request.sidecar?.idempotencyKey
     if (key !== undefined) reply.header(keyHeader, key)
-    done(null, payload)
   }
 }

@@ -1,9 +1,9 @@
 // One budget for every request body held in memory for replay (`listen.maxBufferedTotal`).
 // Each body may be buffered up to its route's `maxBufferedBody`, but many at once would add up
 // to more than a sidecar's memory limit; past the budget a body is streamed once, never retried
-// (as past its own buffer limit). A request's share is given back once, when its response closes
-// however it ends: answered, failed, or the client gone.
-import type { FastifyReply, FastifyRequest } from 'fastify'
+// (as past its own buffer limit). A request's lease is made when its body is read, and its share
+// given back once, when its response closes however it ends: answered, failed, or the client gone
+// (arrival.ts, on the response's one 'close' listener).
 import { DrainCollect } from './drain-collect.js'
 
 export class BufferBudget {
@@ -49,20 +49,5 @@ export interface BufferLease {
   release(): void
 }
 
-/** An onRequest hook giving each request a lease released when its response closes, and its lookup. */
-export function bufferLeases(budget: BufferBudget) {
-  const leases = new WeakMap<FastifyRequest, BufferLease>()
-  return {
-    onRequest(request: FastifyRequest, reply: FastifyReply, done: () => void) {
-      const lease = budget.lease()
-      leases.set(request, lease)
-      reply.raw.once('close', lease.release)
-      done()
-    },
-    leaseOf(request: FastifyRequest): BufferLease {
-      const lease = leases.get(request)
-      if (lease === undefined) throw new Error('no buffer lease: the onRequest hook did not run')
-      return lease
-    }
-  }
-}
+/** The lease of a request whose response closed before its body was read: it reserves nothing. */
+export const NO_LEASE: BufferLease = { reserve: () => false, release: () => undefined }

@@ -13,18 +13,15 @@ export interface LingerLimits {
   lingerSize: number
 }
 
-/** An onSend hook (Fastify's callback form, no promise per request): a problem answer sent before the body has fully arrived lingers. */
+/** In the onSend hook: a problem answer sent before the body has fully arrived lingers. */
 export function lingerAfterRefusal(limits: LingerLimits) {
-  return function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: OnSendDone) {
+  return function lingerIfRefused(request: FastifyRequest, reply: FastifyReply) {
     if (!request.raw.complete && !request.raw.destroyed && isProblem(reply)) {
       reply.header('connection', 'close')
       linger(request.raw, reply.raw, limits)
     }
-    done(null, payload)
   }
 }
-
-type OnSendDone = (error: Error | null, payload: unknown) => void
 
 function isProblem(reply: FastifyReply): boolean {
   return String(reply.getHeader('content-type') ?? '').startsWith(PROBLEM_CONTENT_TYPE)

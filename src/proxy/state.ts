@@ -1,6 +1,7 @@
 // What the stages of one request learn about it, kept on the Fastify request.
 import type { Outcome } from '../observe/events.js'
 import type { RetryBudget } from '../retry/budget.js'
+import type { BufferLease } from './buffer-budget.js'
 import type { MatchedRoute } from './routes.js'
 import type { Target } from './target.js'
 
@@ -23,6 +24,8 @@ export interface RequestState {
   upstreamBodyError?: Error
   /** Time spent waiting for rate-limit slots (ms), once any slot was taken. */
   rateLimitWaitMs?: number
+  /** The request's share of the buffer budget, made when its body is read; released when the response closes. */
+  lease?: BufferLease
 }
 
 /**

@@ -2,6 +2,8 @@
 // a slow upstream are buffered while the budget has room and streamed once beyond it (not
 // retried, counted as retries_skipped_total{reason="buffer_budget"}), and every request gives
 // its share back when it ends, whether answered, refused or abandoned by its client.
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import t from 'tap'
 import { startFakeDidit } from '../../src/dev/fake-didit.js'
 import { client } from '../helpers/client.js'
@@ -80,4 +82,25 @@ t.test('bodies beyond the budget are streamed once, and the budget comes back', 
   t.equal(await leaving, 'aborted')
   await until(() => budget.used === 0, 'the budget to come back after the client left')
   t.equal(budget.used, 0, 'client gone: its share given back')
+})
+
+t.test('a client that leaves halfway through its body gives its share back', async (t) => {
+  const didit = await startFakeDidit()
+  t.teardown(() => didit.close())
+  const sidecar = await startSidecar(t, {
+    upstream: { url: didit.url },
+    listen: { maxBufferedTotal: BUDGET, bodyLimit: '1MiB' }
+  })
+  const budget = sidecar.app.bufferBudget
+  const { hostname, port } = new URL(sidecar.url)
+  const socket = connect({ host: hostname, port: Number(port) })
+  t.teardown(() => socket.destroy())
+  await once(socket, 'connect')
+  socket.write(`POST /v3/upload/ HTTP/1.1\r\nhost: x\r\ncontent-length: ${BODY}\r\n\r\n`)
+  socket.write(Buffer.alloc(BODY / 2))
+  await until(() => budget.used > 0, 'part of the body to be reserved')
+  socket.destroy()
+  await until(() => budget.used === 0, 'the budget to come back after the client left mid-body')
+  t.equal(budget.used, 0, 'its share given back')
+  t.equal(didit.count({ path: '/v3/upload/' }), 0, 'nothing was sent upstream')
 })
