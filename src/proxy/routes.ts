@@ -31,16 +31,28 @@ export function compileRoutes(
   }))
   const unmatched: MatchedRoute = { name: 'default', policy: fallback, idempotency: fallbackIdempotency }
   return (method, path) => {
-    const segments = path.split('/')
-    const found = compiled.find((route) => route.methods.has(method) && samePath(route.segments, segments))
-    return found?.match ?? unmatched
+    for (const route of compiled) {
+      if (route.methods.has(method) && samePath(route.segments, path)) return route.match
+    }
+    return unmatched
   }
 }
 
-function samePath(pattern: readonly string[], segments: readonly string[]): boolean {
-  if (pattern.length !== segments.length) return false
-  return pattern.every((part, index) => {
-    const segment = segments[index] as string
-    return part.startsWith(':') ? segment.length > 0 : part === segment
-  })
+/**
+ * Whether `path` has the pattern's segments, read in place: splitting every request's path into
+ * an array cost more than the matching itself.
+ */
+function samePath(pattern: readonly string[], path: string): boolean {
+  const last = pattern.length - 1
+  let start = 0
+  for (let i = 0; i <= last; i++) {
+    const end = i === last ? path.length : path.indexOf('/', start)
+    if (end === -1 || (i === last && path.indexOf('/', start) !== -1)) return false
+    const part = pattern[i] as string
+    if (part.startsWith(':')) {
+      if (end === start) return false
+    } else if (end - start !== part.length || !path.startsWith(part, start)) return false
+    start = end + 1
+  }
+  return true
 }

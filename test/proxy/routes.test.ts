@@ -49,3 +49,39 @@ t.test('first match wins; the policy comes resolved', async (t) => {
   t.equal(match('GET', '/v3/session/x/decision/').policy.maxAttempts, 2)
   t.equal(match('GET', '/nowhere').policy, config.retry, 'default policy for unmatched requests')
 })
+
+t.test('matching in place agrees with matching split segments', async (t) => {
+  // The rule as first written: split the path, compare segment by segment.
+  const reference = (method: string, path: string) => {
+    const segments = path.split('/')
+    const found = config.routes.find((route) => {
+      const pattern = route.path.split('/')
+      return (
+        (route.methods as readonly string[]).includes(method) &&
+        pattern.length === segments.length &&
+        pattern.every((part, i) => (part.startsWith(':') ? (segments[i] as string).length > 0 : part === segments[i]))
+      )
+    })
+    return found?.name ?? 'default'
+  }
+  const pieces = ['', 'v3', 'session', 'sessions', 'abc', 'decision', 'send', 'email', ':id', 'update-status', 'x/y']
+  let seed = 7
+  const pick = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return pieces[seed % pieces.length] as string
+  }
+  let agreed = 0
+  let routed = 0
+  for (let n = 0; n < 5000; n++) {
+    const length = 1 + (n % 5)
+    const head = n % 4 === 0 ? '' : '/v3'
+    const path = `${head}/${Array.from({ length }, pick).join('/')}${n % 3 === 0 ? '' : '/'}`
+    for (const method of ['GET', 'HEAD', 'POST', 'PATCH']) {
+      if (reference(method, path) !== 'default') routed++
+      if (match(method, path).name === reference(method, path)) agreed++
+      else t.fail(`${method} ${path}: ${match(method, path).name} vs ${reference(method, path)}`)
+    }
+  }
+  t.equal(agreed, 20000, 'every generated path matched the same route')
+  t.ok(routed > 100, `the generator reaches real routes (${routed} routed)`)
+})
