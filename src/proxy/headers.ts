@@ -20,9 +20,10 @@ const REQUEST_OWN = new Set(['host', 'expect', 'content-length'])
 
 const NO_TOKENS: ReadonlySet<string> = new Set()
 
-function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
-  // Most requests carry no Connection header, and most responses a lone `keep-alive` or `close`:
-  // no string work then.
+function connectionTokens(list: string | string[] | undefined): ReadonlySet<string> {
+  // Most requests carry no Connection header or a lone `keep-alive`, and most responses a lone
+  // `keep-alive` or `close`: no string work then.
+  const value = Array.isArray(list) && list.length === 1 ? list[0] : list
   if (value === undefined || value.length === 0 || value === 'keep-alive' || value === 'close') return NO_TOKENS
   const joined = Array.isArray(value) ? value.join(',') : value
   return new Set(
