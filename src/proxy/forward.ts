@@ -188,7 +188,7 @@ export function createForwarder(deps: ForwardDeps) {
     }
     const { status } = result.response
     const headers = inboundHeaders(result.response.headers)
-    state.upstreamHeaders = Object.keys(headers)
+    state.upstreamHeaders = headers
     const { releaseOn } = state.route.idempotency
     // Only what a replay carries is stored: no cookie or per-response header ever reaches the store
     // (picked only when a claim will store it).

@@ -53,8 +53,9 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
  * Cache-Control or a Set-Cookie would apply to the problem+json instead.
  */
 function dropUpstreamHeaders(request: FastifyRequest, reply: FastifyReply) {
-  const names = (request.sidecar as RequestState | undefined)?.upstreamHeaders ?? []
-  for (const name of names) {
+  const copied = (request.sidecar as RequestState | undefined)?.upstreamHeaders
+  if (copied === undefined) return
+  for (const name of Object.keys(copied)) {
     reply.removeHeader(name)
     // Fastify copies a stream's headers onto the raw response before its first byte.
     if (!reply.raw.headersSent) reply.raw.removeHeader(name)

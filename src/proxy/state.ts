@@ -19,7 +19,7 @@ export interface RequestState {
   /** The proxy handler's work while it runs: a client that left early is logged once it ends. */
   working?: Promise<unknown>
   /** Upstream response headers copied onto the reply; a problem answer removes them. */
-  upstreamHeaders?: readonly string[]
+  upstreamHeaders?: Readonly<Record<string, unknown>>
   /** The upstream body's failure, to tell it from the sidecar's own errors. */
   upstreamBodyError?: Error
   /** Time spent waiting for rate-limit slots (ms), once any slot was taken. */
