@@ -70,17 +70,21 @@ export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<Ru
     const verdict = classify(outcome, { on: policy.on, idempotent })
     events.emit('attempt', { route, requestId, attempt, result: verdict.reason, durationMs: deps.now() - started })
 
-    const finish = (ended: Outcome): RunResult => final(result, attempt, ended)
-    if (!verdict.retryable)
-      return finish(verdict.safety === 'final' && result.kind === 'response' ? 'completed' : 'not_retryable')
-    if (attempt >= policy.maxAttempts) return finish('exhausted')
+    if (!verdict.retryable) {
+      return final(
+        result,
+        attempt,
+        verdict.safety === 'final' && result.kind === 'response' ? 'completed' : 'not_retryable'
+      )
+    }
+    if (attempt >= policy.maxAttempts) return final(result, attempt, 'exhausted')
     if (!input.replayable) {
       events.emit('retrySkipped', { route, requestId, reason: input.streamedReason ?? 'body_too_large' })
-      return finish('body_too_large')
+      return final(result, attempt, 'body_too_large')
     }
     if (input.clientGone()) {
       events.emit('retrySkipped', { route, requestId, reason: 'client_gone' })
-      return finish('aborted')
+      return final(result, attempt, 'aborted')
     }
     const retryAfter =
       result.kind === 'response' && (result.status === 429 || result.status === 503)
@@ -97,11 +101,11 @@ export async function runWithRetries(input: RunInput, deps: RunDeps): Promise<Ru
     if ('giveUp' in plan) {
       const reason = plan.giveUp === 'deadline' ? 'deadline' : 'retry_after'
       events.emit('retrySkipped', { route, requestId, reason })
-      return finish(reason)
+      return final(result, attempt, reason)
     }
     if (!deps.budget.withdraw()) {
       events.emit('budgetExhausted', { route, requestId })
-      return finish('budget')
+      return final(result, attempt, 'budget')
     }
     events.emit('retry', { route, requestId, attempt, reason: verdict.reason, waitMs: plan.wait })
     // The discarded answer's body is dropped alongside the wait, never past the deadline: a body
