@@ -108,6 +108,8 @@ export function observeLogs(logger: Logger, events: Events): void {
       durationMs: tenths(e.durationMs)
     })
   )
+  // The level is fixed at start: below debug, the debug lines' listeners are not even attached.
+  if (!logger.isLevelEnabled('debug')) return
   events.on('attempt', (e) =>
     logger.debug(
       {
