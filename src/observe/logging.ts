@@ -4,6 +4,7 @@
 import { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger, pino } from 'pino'
 import type { Config } from '../config/schema.js'
 import type { Events } from './events.js'
+import { type LineStream, TurnBatch } from './turn-batch.js'
 
 const SECRET_HEADERS = ['x-api-key', 'authorization', 'cookie', 'set-cookie', 'proxy-authorization']
 export const REDACT_PATHS = SECRET_HEADERS.flatMap((name) => [
@@ -21,7 +22,12 @@ export function createLogger(level: Config['log']['level'], destination?: Destin
     // Errors keep message, type, code and stack; nothing else they might carry.
     serializers: { err: pino.stdSerializers.err }
   }
-  return destination === undefined ? pino(options) : pino(options, destination)
+  if (destination !== undefined) return pino(options, destination)
+  // pino's own asynchronous stdout stream, which pino flushes at exit, behind a batch of one turn's
+  // lines; the batch's exit handler runs after pino's (registered when the stream is made).
+  const batch = new TurnBatch(pino.destination({ dest: 1, sync: false }) as unknown as LineStream)
+  process.once('exit', () => batch.flushSync())
+  return pino(options, batch)
 }
 
 type LogArgs = Parameters<Logger['info']>

@@ -64,3 +64,21 @@ t.test('drainTimeout bounds the wait for a request that never ends', async (t) =
   t.equal(await hanging, 'cut')
   t.match(cli.output(), /drain timeout/)
 })
+
+t.test('a second signal exits at once, and the line logged just before the exit is written', async (t) => {
+  const didit = await startFakeDidit()
+  t.teardown(() => didit.close())
+  didit.script({ path: '/hang/' }, { action: 'hang' })
+  const path = await writeConfig({ upstream: { url: didit.url }, shutdown: { delay: '0s', drainTimeout: '10s' } })
+  const cli = runCli(t, ['--config', path])
+  const { proxy } = await cli.ready
+  const hanging = client(t)(`${proxy}/hang/`).catch(() => 'cut')
+  await until(() => didit.count({ path: '/hang/' }) === 1, 'the request in flight')
+  cli.child.kill('SIGTERM')
+  await until(() => cli.output().includes('"msg":"draining"'), 'the draining line')
+  cli.child.kill('SIGTERM')
+  t.same(await cli.exited, { code: 1, signal: null })
+  // Logged and followed by process.exit in the same turn: written by the log batch's exit flush.
+  t.match(cli.output(), /"msg":"second signal: exiting without waiting"/)
+  t.equal(await hanging, 'cut')
+})
