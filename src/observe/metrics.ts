@@ -8,6 +8,7 @@ import {
   Gauge,
   type GaugeConfiguration,
   Histogram,
+  type HistogramConfiguration,
   type LabelValues,
   type Registry
 } from 'prom-client'
@@ -45,7 +46,7 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
     labelNames: ['route', 'method', 'code', 'outcome'],
     registers
   })
-  const requestDuration = new Histogram({
+  const requestDuration = spread({
     name: `${PREFIX}request_duration_seconds`,
     help: 'Time from request to the end of the response, every attempt and wait included',
     labelNames: ['route', 'method', 'outcome'],
@@ -58,7 +59,7 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
     labelNames: ['route', 'result'],
     registers
   })
-  const attemptDuration = new Histogram({
+  const attemptDuration = spread({
     name: `${PREFIX}upstream_attempt_duration_seconds`,
     help: 'Time from sending an attempt to its response head or failure',
     labelNames: ['route', 'result'],
@@ -113,7 +114,7 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
     labelNames: ['route', 'limit', 'result'],
     registers
   })
-  const rateLimitWait = new Histogram({
+  const rateLimitWait = spread({
     name: `${PREFIX}rate_limit_wait_seconds`,
     help: 'Waits for a rate-limit slot of requests that waited, then went',
     labelNames: ['route'],
@@ -126,7 +127,7 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
   events.on('arrival', (e) => inFlight.add(1, e.route))
   events.on('attempt', (e) => {
     attempts.add(1, e.route, e.result)
-    attemptDuration.observe({ route: e.route, result: e.result }, e.durationMs / 1000)
+    attemptDuration.observe(e.durationMs / 1000, e.route, e.result)
   })
   events.on('retry', (e) => retries.inc({ route: e.route, reason: e.reason }))
   events.on('retrySkipped', (e) => skipped.inc({ route: e.route, reason: e.reason }))
@@ -136,13 +137,13 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
   events.on('idempotency', (e) => idempotency.inc({ route: e.route, result: e.result }))
   events.on('rateLimit', (e) => {
     rateLimit.add(1, e.route, e.limit, e.result)
-    if (e.result === 'delayed') rateLimitWait.observe({ route: e.route }, e.waitMs / 1000)
+    if (e.result === 'delayed') rateLimitWait.observe(e.waitMs / 1000, e.route)
   })
   events.on('response', (e) => {
     inFlight.add(-1, e.route)
     const method = methodLabel(e.method)
     requests.add(1, e.route, method, e.status, e.outcome)
-    requestDuration.observe({ route: e.route, method, outcome: e.outcome }, e.durationMs / 1000)
+    requestDuration.observe(e.durationMs / 1000, e.route, method, e.outcome)
   })
 }
 
@@ -150,20 +151,25 @@ export function observeMetrics(registry: Registry, events: Events, options: Metr
  * Series updated on every request keep their values in plain cells, one per label set, found
  * through nested Maps by the label values themselves; prom-client gets them when it collects (on
  * every scrape, so /metrics is exact). Its own inc() hashes and checks a label object each time:
- * with the gauge, about 6 % of a request's CPU in the bench (docs/benchmarks.md).
+ * with the gauge, about 6 % of a request's CPU in the bench (docs/benchmarks.md); its observe()
+ * does the same, about 4 % more with the histograms.
  */
 interface Cell<L extends string> {
   labels: LabelValues<L>
   value: number
 }
 
-class Cells<L extends string> {
-  readonly #root = new Map<unknown, unknown>()
-  readonly cells: Array<Cell<L>> = []
-  constructor(private readonly labelNames: readonly L[]) {}
+/** Cells of any shape, one per label set, in the order their label sets were first seen. */
+class LabelTree<L extends string, C extends { labels: LabelValues<L> }> {
+  #root = new Map<unknown, unknown>()
+  readonly cells: C[] = []
+  constructor(
+    private readonly labelNames: readonly L[],
+    private readonly make: (labels: LabelValues<L>) => C
+  ) {}
 
-  /** Adds `n` to the cell of these label values, given in `labelNames` order. */
-  add(n: number, ...values: Array<string | number>): void {
+  /** The cell of these label values, given in `labelNames` order; made on first use. */
+  find(values: ReadonlyArray<string | number>): C {
     let node = this.#root
     const last = values.length - 1
     for (let i = 0; i < last; i++) {
@@ -174,15 +180,72 @@ class Cells<L extends string> {
       }
       node = next
     }
-    let cell = node.get(values[last]) as Cell<L> | undefined
+    let cell = node.get(values[last]) as C | undefined
     if (cell === undefined) {
       const labels = Object.fromEntries(this.labelNames.map((name, i) => [name, String(values[i])])) as LabelValues<L>
-      cell = { labels, value: 0 }
+      cell = this.make(labels)
       this.cells.push(cell)
       node.set(values[last], cell)
     }
-    cell.value += n
+    return cell
   }
+
+  clear(): void {
+    this.#root = new Map()
+    this.cells.length = 0
+  }
+}
+
+class Cells<L extends string> extends LabelTree<L, Cell<L>> {
+  constructor(labelNames: readonly L[]) {
+    super(labelNames, (labels) => ({ labels, value: 0 }))
+  }
+
+  /** Adds `n` to the cell of these label values, given in `labelNames` order. */
+  add(n: number, ...values: Array<string | number>): void {
+    this.find(values).value += n
+  }
+}
+
+/**
+ * A histogram's cell holds its label set's whole state, not deltas since the last scrape: the
+ * sum is then added up in the same order as prom-client's own, to the same last bit.
+ */
+interface Spread<L extends string> {
+  labels: LabelValues<L>
+  /** Observations per bucket, not cumulative; the last slot is above the largest bound (only in +Inf). */
+  buckets: number[]
+  sum: number
+  count: number
+}
+
+class Spreads<L extends string> extends LabelTree<L, Spread<L>> {
+  constructor(
+    labelNames: readonly L[],
+    readonly bounds: readonly number[]
+  ) {
+    super(labelNames, (labels) => ({ labels, buckets: new Array(bounds.length + 1).fill(0), sum: 0, count: 0 }))
+  }
+
+  /**
+   * Records `value` in the cell of these label values, given in `labelNames` order. A value that
+   * is not finite is dropped: prom-client threw on it (out of the event's emit, into the request).
+   */
+  observe(value: number, ...values: Array<string | number>): void {
+    if (!Number.isFinite(value)) return
+    const cell = this.find(values)
+    const bounds = this.bounds
+    let i = 0
+    while (i < bounds.length && value > (bounds[i] as number)) i++
+    cell.buckets[i] = (cell.buckets[i] as number) + 1
+    cell.sum += value
+    cell.count += 1
+  }
+}
+
+/** The part of prom-client 15's Histogram that its getForPromString() reads (lib/histogram.js). */
+interface HistogramEntries {
+  hashMap: Record<string, { labels: object; bucketValues: Record<number, number>; sum: number; count: number }>
 }
 
 /** A counter whose increments wait in cells until collected. */
@@ -210,5 +273,38 @@ function level<L extends string>(config: Omit<GaugeConfiguration<L>, 'collect'> 
       for (const cell of cells.cells) this.set(cell.labels, cell.value)
     }
   })
+  return cells
+}
+
+/**
+ * A histogram whose observations wait in cells. prom-client has no API to add counted buckets, so
+ * collect() rebuilds the Histogram's entries (internal: test/observe/histogram-cells pins the
+ * exposition against prom-client's own observe()), and prom-client still writes the text.
+ */
+function spread<L extends string>(
+  config: Omit<HistogramConfiguration<L>, 'collect'> & { labelNames: readonly L[]; buckets: number[] }
+) {
+  const cells = new Spreads(config.labelNames, config.buckets)
+  const histogram = new Histogram<L>({
+    ...config,
+    collect() {
+      const entries: HistogramEntries['hashMap'] = {}
+      // Keys only need to be unique and not integer-like: prom-client reads the entries in insertion order.
+      cells.cells.forEach((cell, i) => {
+        const bucketValues: Record<number, number> = {}
+        cells.bounds.forEach((bound, b) => {
+          bucketValues[bound] = cell.buckets[b] as number
+        })
+        entries[`#${i}`] = { labels: cell.labels, bucketValues, sum: cell.sum, count: cell.count }
+      })
+      ;(this as unknown as HistogramEntries).hashMap = entries
+    }
+  })
+  // resetMetrics() empties prom-client's entries; the cells hold the same state, so they go too.
+  const reset = histogram.reset
+  histogram.reset = function (this: Histogram<L>) {
+    reset.call(this)
+    cells.clear()
+  }
   return cells
 }
