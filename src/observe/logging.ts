@@ -101,18 +101,19 @@ const REQUEST_LINE_KEYS = [
 export function observeLogs(logger: Logger, events: Events): void {
   const requestLine = infoLine(logger, 'request completed', REQUEST_LINE_KEYS)
   events.on('response', (e) =>
-    requestLine({
-      reqId: e.requestId,
-      method: e.method,
-      route: e.route,
-      path: redactUserinfo(e.path),
-      status: e.status,
-      outcome: e.outcome,
-      attempts: e.attempts,
-      idempotencyKey: e.idempotencyKey,
-      rateLimitWaitMs: e.rateLimitWaitMs === undefined ? undefined : tenths(e.rateLimitWaitMs),
-      durationMs: tenths(e.durationMs)
-    })
+    // In REQUEST_LINE_KEYS order.
+    requestLine([
+      e.requestId,
+      e.method,
+      e.route,
+      redactUserinfo(e.path),
+      e.status,
+      e.outcome,
+      e.attempts,
+      e.idempotencyKey,
+      e.rateLimitWaitMs === undefined ? undefined : tenths(e.rateLimitWaitMs),
+      tenths(e.durationMs)
+    ])
   )
   // The level is fixed at start: below debug, the debug lines' listeners are not even attached.
   if (!logger.isLevelEnabled('debug')) return
@@ -151,34 +152,50 @@ export function observeLogs(logger: Logger, events: Events): void {
 }
 
 /**
- * An info line of pino's own shape and stream (its level, time and bindings, then the fields in
- * `keys` order, then `msg`). pino escapes each key and string value character by character, and
- * the engine's JSON.stringify of the fields object still cost some 11k instructions per request
- * (docs/benchmarks.md); here keys are rendered once and a value is quoted as is unless it holds a
- * character JSON escapes. This is the one line every request writes. Fields are plain values the
- * sidecar made: no header, no body, nothing to redact.
+ * An info line of pino's own shape and stream (its level, time and bindings, then the fields,
+ * given as values in `keys` order, then `msg`). pino escapes each key and string value character
+ * by character, and the engine's JSON.stringify of a fields object still cost some 11k
+ * instructions per request (docs/benchmarks.md); here keys are rendered once, string values are
+ * quoted as they are, and one check over all of them sends a line with anything to escape the
+ * slow way. This is the one line every request writes. Fields are plain values the sidecar made:
+ * no header, no body, nothing to redact.
  */
-export function infoLine(
-  logger: Logger,
-  msg: string,
-  keys: readonly string[]
-): (fields: Record<string, unknown>) => void {
+export function infoLine(logger: Logger, msg: string, keys: readonly string[]): (values: readonly unknown[]) => void {
   const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym } = pino.symbols
   // pino's own parts of a line (pino.symbols is its documented way in): read per line, as pino does.
   const own = logger as unknown as Record<symbol, unknown>
   const tail = `,"msg":${JSON.stringify(msg)}${own[endSym] as string}`
   const info = logger.levels.values.info as number
   const prefixes = keys.map((key) => `,${JSON.stringify(key)}:`)
-  return (fields) => {
+  return (values) => {
     if (!logger.isLevelEnabled('info')) return
     const level = (own[lsCacheSym] as Record<number, string>)[info]
-    let line = `${level}${(own[timeSym] as () => string)()}${own[chindingsSym] as string}`
+    const head = `${level}${(own[timeSym] as () => string)()}${own[chindingsSym] as string}`
+    let line = head
+    let strings = ''
     for (let i = 0; i < keys.length; i++) {
-      const json = jsonValue(fields[keys[i] as string])
-      if (json !== undefined) line += (prefixes[i] as string) + json
+      const value = values[i]
+      if (typeof value === 'string') {
+        strings += value
+        line += `${prefixes[i] as string}"${value}"`
+      } else {
+        const json = jsonValue(value)
+        if (json !== undefined) line += (prefixes[i] as string) + json
+      }
     }
+    if (NEEDS_ESCAPE.test(strings)) line = slowFields(head, keys, values)
     ;(own[streamSym] as { write(line: string): void }).write(line + tail)
   }
+}
+
+/** The line's fields with every string through JSON.stringify, after its head (level, time, bindings). */
+function slowFields(head: string, keys: readonly string[], values: readonly unknown[]): string {
+  let line = head
+  for (let i = 0; i < keys.length; i++) {
+    const json = jsonValue(values[i])
+    if (json !== undefined) line += `,${JSON.stringify(keys[i])}:${json}`
+  }
+  return line
 }
 
 // What pino escapes in a string: quote, backslash, control characters (a lone surrogate it writes
@@ -188,7 +205,7 @@ const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\uffff]/
 /** A value as JSON.stringify (and so pino) writes it; undefined for what it leaves out. */
 function jsonValue(value: unknown): string | undefined {
   if (typeof value === 'string') return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null'
+  if (typeof value === 'number') return Number.isFinite(value) ? `${value}` : 'null'
   return JSON.stringify(value)
 }
 
