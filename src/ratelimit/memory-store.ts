@@ -19,12 +19,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   constructor(private readonly now: () => number) {}
 
-  async acquire(
-    scope: string,
-    limits: readonly SlotLimit[],
-    maxWaitMs: number,
-    _requestId?: string
-  ): Promise<Acquired> {
+  async acquire(scope: string, limits: readonly SlotLimit[], maxWaitMs: number, requestId?: string): Promise<Acquired> {
+    return this.acquireNow(scope, limits, maxWaitMs, requestId)
+  }
+
+  acquireNow(scope: string, limits: readonly SlotLimit[], maxWaitMs: number, _requestId?: string): Acquired {
     const now = this.now()
     if (--this.untilSweep <= 0) this.sweep(now)
     const logs = limits.map((limit) => {
