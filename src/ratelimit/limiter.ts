@@ -35,8 +35,11 @@ export interface LimiterDeps {
 
 type LimitRoute = Parameters<typeof applicableLimits>[2]
 
+// The common ticket, shared rather than made per attempt: nobody writes to a ticket.
+const GO_NOW: Ticket = Object.freeze({ kind: 'go', waitMs: 0 })
+
 export class RateLimiter {
-  private readonly local: RateLimitStore
+  private readonly local: MemoryRateLimitStore
   // Routes are the matcher's fixed objects, so a route's limits are built once per method, not per request.
   private readonly limitsByRoute = new WeakMap<LimitRoute, Map<string, readonly SlotLimit[]>>()
 
@@ -65,25 +68,53 @@ export class RateLimiter {
     return this.config.maxWait
   }
 
-  async take(request: SlotRequest): Promise<Ticket> {
+  /**
+   * A ticket at once when the store decides at once (memory, and the `local` fallback), else a
+   * promise of one (Redis). Both paths make the same decision and emit the same event.
+   */
+  take(request: SlotRequest): Ticket | Promise<Ticket> {
+    const { store } = this.deps
+    if (store.acquireNow === undefined) return this.takeFrom(store, request)
     const { scope, limits, maxWaitMs, requestId } = request
     let acquired: Acquired
     try {
-      acquired = await this.deps.store.acquire(scope, limits, maxWaitMs, requestId)
+      acquired = store.acquireNow(scope, limits, maxWaitMs, requestId)
     } catch (error) {
-      this.emit(request, (limits[0] as SlotLimit).name, 'store_error', 0)
-      if (this.config.store.onStoreError === 'pass') return { kind: 'go', waitMs: 0 }
-      if (this.config.store.onStoreError === 'reject') return { kind: 'unavailable', error }
-      acquired = await this.local.acquire(scope, limits, maxWaitMs, requestId)
+      return this.storeFailed(request, error)
     }
+    return this.ticket(request, acquired)
+  }
+
+  private async takeFrom(store: RateLimitStore, request: SlotRequest): Promise<Ticket> {
+    const { scope, limits, maxWaitMs, requestId } = request
+    let acquired: Acquired
+    try {
+      acquired = await store.acquire(scope, limits, maxWaitMs, requestId)
+    } catch (error) {
+      return this.storeFailed(request, error)
+    }
+    return this.ticket(request, acquired)
+  }
+
+  /** The store failed: counted, then `onStoreError` decides (the local store decides at once). */
+  private storeFailed(request: SlotRequest, error: unknown): Ticket {
+    const { scope, limits, maxWaitMs, requestId } = request
+    this.emit(request, (limits[0] as SlotLimit).name, 'store_error', 0)
+    if (this.config.store.onStoreError === 'pass') return GO_NOW
+    if (this.config.store.onStoreError === 'reject') return { kind: 'unavailable', error }
+    return this.ticket(request, this.local.acquireNow(scope, limits, maxWaitMs, requestId))
+  }
+
+  private ticket(request: SlotRequest, acquired: Acquired): Ticket {
     // The limit that decided: the one waited on or refused by, else the route's own, else the shared one.
-    const limit = acquired.decidedBy ?? (limits[0] as SlotLimit).name
+    const limit = acquired.decidedBy ?? (request.limits[0] as SlotLimit).name
     if (!acquired.admitted) {
       this.emit(request, limit, 'rejected', acquired.waitMs)
       return { kind: 'refused', waitMs: acquired.waitMs, limit }
     }
-    this.emit(request, limit, acquired.waitMs > 0 ? 'delayed' : 'admitted', acquired.waitMs)
-    return { kind: 'go', waitMs: acquired.waitMs }
+    const { waitMs } = acquired
+    this.emit(request, limit, waitMs > 0 ? 'delayed' : 'admitted', waitMs)
+    return waitMs === 0 ? GO_NOW : { kind: 'go', waitMs }
   }
 
   /** Didit answered 429: pause the request's limits for its scope on every replica sharing the store. */

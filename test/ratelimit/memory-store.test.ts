@@ -61,6 +61,20 @@ t.test('logs of keys seen once are swept once they no longer count', async (t) =
   t.equal(store.size, 1, 'only the fresh key is left')
 })
 
+t.test('a sweep keeps the logs and pauses of a scope that still count', async (t) => {
+  const { store, advance } = storeAt()
+  const hourly: SlotLimit = { name: 'hourly', limit: 1, window: 3_600_000 }
+  await store.acquire('a', [writes, hourly], 0, 'm')
+  await store.pause('a', [writes, hourly], 5000)
+  advance(1000)
+  // A thousand acquisitions in another scope: the sweep runs once among them.
+  for (let i = 0; i < 1000; i++) await store.acquire(`key-${i}`, [], 0, 'm')
+  t.equal(store.size, 3, "scope a's hourly log and both pauses are kept; its writes log is gone")
+  advance(4000)
+  t.same(await store.acquire('a', [writes], 0, 'm'), { admitted: true, waitMs: 0, decidedBy: null })
+  t.same(await store.acquire('a', [hourly], 0, 'm'), { admitted: false, waitMs: 3_595_000, decidedBy: 'hourly' })
+})
+
 t.test(
   'decisions match the exact sliding window of prune(), whatever expired entries the log still holds',
   async (t) => {
