@@ -5,7 +5,7 @@
 import { SidecarError } from '../errors.js'
 import type { AttemptResult } from '../upstream/attempt.js'
 import { allowedWait, retryAfterSeconds } from './decide.js'
-import type { RateLimiter, Ticket } from './limiter.js'
+import type { RateLimiter } from './limiter.js'
 import type { SlotLimit } from './limits.js'
 
 export interface GateInput {
@@ -27,69 +27,33 @@ export interface GateDeps {
 export type Send = (perTryTimeout: number) => Promise<AttemptResult>
 export type Limited = (perTryTimeout: number, send: Send) => Promise<AttemptResult>
 
-/** The request's gate: a closure of three references; the work is in module functions, not made per request. */
+/**
+ * The request's gate. Awaits only what must be waited for: a store that answers later (Redis), a
+ * slot in the future, the answer. With a slot free now in the memory store, the slot is taken and
+ * the attempt sent before the first await.
+ */
 export function gate(limiter: RateLimiter, input: GateInput, deps: GateDeps): Limited {
-  return (perTryTimeout, send) => attempt(limiter, input, deps, perTryTimeout, send)
-}
-
-// Awaits only what must be waited for: a store that answers later (Redis), a slot in the future,
-// the answer. With a slot free now in the memory store, the slot is taken and the attempt sent at once.
-function attempt(
-  limiter: RateLimiter,
-  input: GateInput,
-  deps: GateDeps,
-  perTryTimeout: number,
-  send: Send
-): Promise<AttemptResult> {
-  try {
+  return async (perTryTimeout, send) => {
     const maxWaitMs = allowedWait(limiter.maxWait, input.deadline, deps.now())
     const { route, requestId, scope, limits } = input
-    const ticket = limiter.take({ route, requestId, scope, limits, maxWaitMs })
-    if (ticket instanceof Promise)
-      return ticket.then((later) => admitted(limiter, input, deps, later, maxWaitMs, perTryTimeout, send))
-    return admitted(limiter, input, deps, ticket, maxWaitMs, perTryTimeout, send)
-  } catch (error) {
-    return Promise.reject(error)
+    const taken = limiter.take({ route, requestId, scope, limits, maxWaitMs })
+    const ticket = taken instanceof Promise ? await taken : taken
+    if (ticket.kind === 'refused') {
+      const seconds = retryAfterSeconds(ticket.waitMs)
+      throw new SidecarError('rate_limited', `No slot of the "${ticket.limit}" limit within ${maxWaitMs} ms`, {
+        headers: { 'retry-after': String(seconds) },
+        extensions: { limit: ticket.limit }
+      })
+    }
+    if (ticket.kind === 'unavailable')
+      throw new SidecarError('rate_limit_unavailable', undefined, { cause: ticket.error })
+    if (ticket.waitMs > 0) await deps.sleep(ticket.waitMs)
+    input.waited(ticket.waitMs)
+    // The per-try timeout was computed before the wait; the deadline still holds.
+    const result = await send(Math.min(perTryTimeout, input.deadline - deps.now()))
+    if (result.kind === 'response' && result.status === 429) {
+      await limiter.learn({ route, requestId, scope, limits }, result.headers)
+    }
+    return result
   }
-}
-
-function admitted(
-  limiter: RateLimiter,
-  input: GateInput,
-  deps: GateDeps,
-  ticket: Ticket,
-  maxWaitMs: number,
-  perTryTimeout: number,
-  send: Send
-): Promise<AttemptResult> {
-  if (ticket.kind === 'refused') {
-    const seconds = retryAfterSeconds(ticket.waitMs)
-    throw new SidecarError('rate_limited', `No slot of the "${ticket.limit}" limit within ${maxWaitMs} ms`, {
-      headers: { 'retry-after': String(seconds) },
-      extensions: { limit: ticket.limit }
-    })
-  }
-  if (ticket.kind === 'unavailable')
-    throw new SidecarError('rate_limit_unavailable', undefined, { cause: ticket.error })
-  const { waitMs } = ticket
-  if (waitMs > 0) return deps.sleep(waitMs).then(() => sent(limiter, input, deps, waitMs, perTryTimeout, send))
-  return sent(limiter, input, deps, waitMs, perTryTimeout, send)
-}
-
-async function sent(
-  limiter: RateLimiter,
-  input: GateInput,
-  deps: GateDeps,
-  waitMs: number,
-  perTryTimeout: number,
-  send: Send
-): Promise<AttemptResult> {
-  input.waited(waitMs)
-  // The per-try timeout was computed before the wait; the deadline still holds.
-  const result = await send(Math.min(perTryTimeout, input.deadline - deps.now()))
-  if (result.kind === 'response' && result.status === 429) {
-    const { route, requestId, scope, limits } = input
-    await limiter.learn({ route, requestId, scope, limits }, result.headers)
-  }
-  return result
 }
