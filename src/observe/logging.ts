@@ -183,17 +183,17 @@ export function infoLine(logger: Logger, msg: string, keys: readonly string[]): 
         if (json !== undefined) line += (prefixes[i] as string) + json
       }
     }
-    if (NEEDS_ESCAPE.test(strings)) line = slowFields(head, keys, values)
+    if (NEEDS_ESCAPE.test(strings)) line = slowFields(head, prefixes, values)
     ;(own[streamSym] as { write(line: string): void }).write(line + tail)
   }
 }
 
-/** The line's fields with every string through JSON.stringify, after its head (level, time, bindings). */
-function slowFields(head: string, keys: readonly string[], values: readonly unknown[]): string {
+/** The line's fields with every string checked (and escaped by JSON.stringify), after its head. */
+function slowFields(head: string, prefixes: readonly string[], values: readonly unknown[]): string {
   let line = head
-  for (let i = 0; i < keys.length; i++) {
+  for (let i = 0; i < prefixes.length; i++) {
     const json = jsonValue(values[i])
-    if (json !== undefined) line += `,${JSON.stringify(keys[i])}:${json}`
+    if (json !== undefined) line += (prefixes[i] as string) + json
   }
   return line
 }
