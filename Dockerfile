@@ -12,7 +12,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY scripts/build-config-validator.mjs ./scripts/
+COPY scripts/build-config-validator.mjs scripts/bundle.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${RUNTIME_IMAGE}
@@ -23,9 +23,12 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist/src ./dist/src
+# The bundle and its lazily loaded chunks (scripts/bundle.mjs); node_modules keeps what they
+# require from it (undici's Agent, ioredis, Fastify's schema compilers).
+COPY --from=build /app/dist/didit-sidecar.js ./dist/
+COPY --from=build /app/dist/chunks/*.js ./dist/chunks/
 COPY config.yaml /etc/didit-sidecar/config.yaml
 # Writes nothing to disk: runs with a read-only root filesystem.
 USER 65532:65532
 EXPOSE 8080 9090
-ENTRYPOINT ["node", "dist/src/server.js"]
+ENTRYPOINT ["node", "dist/didit-sidecar.js"]

@@ -27,7 +27,7 @@ export function missing(name) {
   if (name === 'nginx' || name === 'haproxy') return findBinary(name) ? undefined : `${name} is not installed`
   if (name === 'sidecar') {
     try {
-      accessSync(join(ROOT, 'dist/src/server.js'))
+      accessSync(join(ROOT, 'dist/didit-sidecar.js'))
     } catch {
       return 'dist/ is missing: run npm run build'
     }
@@ -147,7 +147,7 @@ export async function startContender(name, { upstreamPort, upstreamPath = '', di
         DIDIT_SIDECAR_ADMIN_PORT: String(admin),
         DIDIT_API_KEY: 'bench-key'
       }
-      const args = [...nodeArgs, join(ROOT, 'dist/src/server.js'), '--config', await benchConfig(dir)]
+      const args = [...nodeArgs, join(ROOT, 'dist/didit-sidecar.js'), '--config', await benchConfig(dir)]
       const adminBase = `http://127.0.0.1:${admin}`
       return {
         proc: spawnServer(process.execPath, args, env),

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
 
-/** The package version; package.json is one level above src/ and two above dist/src/. */
+/** The package version; package.json is one level above src/ and dist/ (the bundle), two above dist/src/. */
 function packageVersion(): string {
   for (const path of ['../package.json', '../../package.json']) {
     try {

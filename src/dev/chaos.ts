@@ -23,7 +23,7 @@ const { values } = parseArgs({
 })
 
 const options: ChaosOptions = {
-  entry: join(import.meta.dirname, '../server.js'),
+  entry: join(import.meta.dirname, '../../didit-sidecar.js'),
   seed: Number(values.seed),
   requests: Number(values.requests),
   concurrency: Number(values.concurrency),

@@ -7,7 +7,7 @@ import type { Invariant } from '../../src/dev/chaos/invariants.js'
 import { type ChaosOptions, DEFAULT_MIX, runChaos } from '../../src/dev/chaos/run.js'
 
 const options: ChaosOptions = {
-  entry: join(import.meta.dirname, '../../dist/src/server.js'),
+  entry: join(import.meta.dirname, '../../dist/didit-sidecar.js'),
   seed: 11,
   requests: 200,
   concurrency: 16,

@@ -1,12 +1,17 @@
-// Start-up cost (issue 9): a plain start loads neither TypeBox nor Ajv's compiler (the config
-// validator is generated at build time; Ajv's small runtime helpers remain), nor undici's index.
-// A resolve hook logs every ESM import; at exit the process adds its CommonJS module cache.
+// Start-up cost (issue 9). The CLI is one ES module bundle, dist/didit-sidecar.js
+// (scripts/bundle.mjs); a plain start runs no TypeBox, Ajv compiler, undici index or ioredis, and
+// what it reads from node_modules is only what src/ requires there on purpose (undici's Agent
+// files, ioredis), never a second copy of a package that is in the bundle. A resolve hook logs every ESM import; at exit the
+// process adds its CommonJS module cache. The bundle's metafile says which package went where.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
-import { runCli, writeConfig } from '../helpers/cli.js'
+import { ENTRY, runCli, writeConfig } from '../helpers/cli.js'
+import { startRedis } from '../helpers/redis-server.js'
+
+const ROOT = join(import.meta.dirname, '../..')
 
 const HOOKS = `import { appendFileSync } from 'node:fs'
 let log
@@ -35,16 +40,39 @@ process.on('exit', () => appendFileSync(${JSON.stringify(log)}, Object.keys(cach
   await writeFile(log, '')
   return {
     env: { NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'preload.mjs')).href}` },
-    modules: async () => (await readFile(log, 'utf8')).split('\n').filter((line) => line !== '')
+    modules: async () =>
+      (await readFile(log, 'utf8'))
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => (line.startsWith('file:') ? new URL(line).pathname : line))
   }
+}
+
+interface Metafile {
+  outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string }[] }>
+}
+
+/** The package a node_modules path belongs to (`@scope/name` or `name`), or null for our own files. */
+function packageOf(path: string): string | null {
+  return /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1] ?? null
+}
+
+/** The packages esbuild put into the bundle's outputs that the process loaded. */
+async function bundled(loaded: string[]): Promise<{ outputs: string[]; inputs: string[]; packages: Set<string> }> {
+  const meta = JSON.parse(await readFile(join(ROOT, 'dist/bundle-meta.json'), 'utf8')) as Metafile
+  const outputs = Object.keys(meta.outputs).filter((output) => loaded.includes(join(ROOT, output)))
+  const inputs = outputs.flatMap((output) => Object.keys(meta.outputs[output]?.inputs ?? {}))
+  return { outputs, inputs, packages: new Set(inputs.map(packageOf).filter((p) => p !== null)) }
 }
 
 const TYPEBOX = /node_modules\/@sinclair\/typebox\//
 const AJV_COMPILER = /node_modules\/ajv\/dist\/(ajv|core|compile|vocabularies)\b/
 // undici's index loads fetch, WebSocket, mocks and caches; only its Agent is used.
 const UNDICI_INDEX = /node_modules\/undici\/index\.js$/
+const IOREDIS = /node_modules\/ioredis\//
+const NOT_AT_START = { TYPEBOX, AJV_COMPILER, UNDICI_INDEX, IOREDIS }
 
-t.test('a plain start loads no TypeBox, Ajv compiler or undici index', async (t) => {
+t.test('a plain start runs the bundle, and no TypeBox, Ajv compiler, undici index or ioredis', async (t) => {
   const trace = await tracing()
   const config = await writeConfig({ upstream: { url: 'http://127.0.0.1:9' }, shutdown: { delay: 0 } })
   const cli = runCli(t, ['--config', config], trace.env)
@@ -52,28 +80,74 @@ t.test('a plain start loads no TypeBox, Ajv compiler or undici index', async (t)
   cli.child.kill('SIGTERM')
   t.same(await cli.exited, { code: 0, signal: null }, cli.output())
   const modules = await trace.modules()
-  // The trace sees both kinds of module, so the absences below are not vacuous.
+  const bundle = await bundled(modules)
+
+  // The trace and the metafile both see what they should, so the absences below are not vacuous.
+  t.ok(modules.includes(ENTRY), 'the CLI runs the bundle')
+  t.ok(bundle.packages.has('fastify') && bundle.packages.has('pino'), 'Fastify and pino come from the bundle')
   t.ok(
-    modules.some((m) => m.includes('/dist/src/config/validate-config.js')),
-    'the generated validator (ESM)'
+    bundle.inputs.some((input) => input.endsWith('dist/src/config/validate-config.js')) &&
+      bundle.inputs.some((input) => /node_modules\/ajv\/dist\/runtime\//.test(input)),
+    "the generated validator and Ajv's runtime helpers are in the bundle"
   )
   t.ok(
-    modules.some((m) => /node_modules\/ajv\/dist\/runtime\//.test(m)),
-    "Ajv's runtime helpers (CommonJS)"
+    modules.some((m) => /node_modules\/undici\/lib\/dispatcher\/agent\.js$/.test(m)),
+    "undici's Agent is read from node_modules (CommonJS, src/upstream/undici-agent.ts)"
   )
-  t.same(
-    modules.filter((m) => TYPEBOX.test(m)),
-    [],
-    'no TypeBox'
+  t.notOk(
+    bundle.outputs.some((output) => /chunks\/(print|redis-store)-/.test(output)),
+    'neither the --check printer nor the Redis store chunk'
   )
+  for (const [name, pattern] of Object.entries(NOT_AT_START)) {
+    t.same(
+      [...modules, ...bundle.inputs].filter((m) => pattern.test(m)),
+      [],
+      `no ${name}`
+    )
+  }
+  const fromDisk = new Set(modules.map(packageOf).filter((p) => p !== null))
   t.same(
-    modules.filter((m) => AJV_COMPILER.test(m)),
+    [...fromDisk].filter((p) => bundle.packages.has(p)),
     [],
-    'no Ajv compiler'
+    'no package is both in the bundle and read from node_modules'
   )
+})
+
+t.test('with Redis stores, one ioredis, read from node_modules', async (t) => {
+  const redis = await startRedis()
+  if (redis === null) {
+    if (process.env.CI === 'true') throw new Error('redis-server is missing')
+    t.comment('redis-server not installed: skipped')
+    return
+  }
+  t.teardown(() => redis.stop())
+  const trace = await tracing()
+  const store = { type: 'redis', url: redis.url }
+  const config = await writeConfig({
+    upstream: { url: 'http://127.0.0.1:9' },
+    shutdown: { delay: 0 },
+    idempotency: { store },
+    rateLimit: { enabled: true, store }
+  })
+  const cli = runCli(t, ['--config', config], trace.env)
+  await cli.ready
+  cli.child.kill('SIGTERM')
+  t.same(await cli.exited, { code: 0, signal: null }, cli.output())
+  const modules = await trace.modules()
+  const bundle = await bundled(modules)
+  t.ok(
+    bundle.outputs.some((output) => /chunks\/redis-store-/.test(output)),
+    'the Redis idempotency store chunk is loaded'
+  )
+  t.ok(
+    modules.some((m) => /node_modules\/ioredis\/built\/index\.js$/.test(m)),
+    'ioredis is read from node_modules'
+  )
+  t.notOk(bundle.packages.has('ioredis'), 'and is not in the bundle')
+  const fromDisk = new Set(modules.map(packageOf).filter((p) => p !== null))
   t.same(
-    modules.filter((m) => UNDICI_INDEX.test(m)),
+    [...fromDisk].filter((p) => bundle.packages.has(p)),
     [],
-    'no undici index'
+    'no package is both in the bundle and read from node_modules'
   )
 })

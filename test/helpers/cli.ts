@@ -1,11 +1,11 @@
-// Runs the real CLI (the compiled entry that `npm start` runs) as a child process.
+// Runs the real CLI (the bundle that `npm start`, the `bin` and the image run) as a child process.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 
-export const ENTRY = join(import.meta.dirname, '../../dist/src/server.js')
+export const ENTRY = join(import.meta.dirname, '../../dist/didit-sidecar.js')
 
 interface Teardown {
   teardown(fn: () => unknown): void

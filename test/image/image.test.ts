@@ -79,7 +79,7 @@ if (missing.length > 0 && process.env.CI !== 'true') {
     const inspected = await run('podman', ['image', 'inspect', IMAGE, '--format', '{{json .Config}}'])
     const config = JSON.parse(inspected.stdout) as { User: string; Entrypoint: string[]; Env: string[] }
     t.equal(config.User, '65532:65532', 'a numeric non-root user')
-    t.same(config.Entrypoint, ['node', 'dist/src/server.js'], 'node runs directly, not npm')
+    t.same(config.Entrypoint, ['node', 'dist/didit-sidecar.js'], 'node runs directly, not npm')
     t.ok(config.Env.includes('NODE_ENV=production'), 'NODE_ENV=production')
     const probe = `const fs = require('node:fs')
       console.log(JSON.stringify({ node: process.versions.node, tap: fs.existsSync('node_modules/tap'),

@@ -19,7 +19,7 @@ import { type ChaosSidecar, type Resources, startSidecar } from './sidecars.js'
 const REDIS_CONNECT_MS = 10_000
 
 export interface ChaosOptions extends PlanOptions {
-  /** The compiled CLI the sidecars run: dist/src/server.js. */
+  /** The CLI the sidecars run: the bundle, dist/didit-sidecar.js. */
   entry: string
   concurrency: number
   /** Added to each route's deadline (see setup.ts). */

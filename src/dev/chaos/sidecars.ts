@@ -1,5 +1,5 @@
-// The sidecars as real CLI child processes (dist/src/server.js): their RSS and open descriptors are
-// their own, read from /proc, and a leak in one cannot hide in the driver's process.
+// The sidecars as real CLI child processes (the bundle, dist/didit-sidecar.js): their RSS and open
+// descriptors are their own, read from /proc, and a leak in one cannot hide in the driver's process.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readdir, readFile } from 'node:fs/promises'
@@ -23,7 +23,7 @@ export interface Resources {
   fds: number
 }
 
-/** `entry` is the compiled CLI, dist/src/server.js. */
+/** `entry` is the CLI that ships, dist/didit-sidecar.js. */
 export async function startSidecar(entry: string, configPath: string): Promise<ChaosSidecar> {
   const child = spawn(process.execPath, [entry, '--config', configPath], {
     env: { PATH: process.env.PATH ?? '' },
