@@ -1,12 +1,12 @@
 // Build step (after tsc and the config validator): bundles the CLI, dist/src/server.js and what it
 // imports, into one ES module, dist/didit-sidecar.js, which `npm start`, the `bin` and the image
 // run. Node 20 loads a tree of ~300 small modules (ours, Fastify's, pino's, prom-client's, yaml's)
-// one file at a time; one file starts about 80 ms sooner (issue 9, docs/benchmarks.md).
+// one file at a time; one file is ready about 100 ms sooner (issue 9, docs/benchmarks.md).
 // The bundle is made from tsc's output, so esbuild only joins files and never compiles TypeScript.
 // - What src/ loads on demand stays on demand: `import()` becomes a chunk in dist/chunks/ (the
 //   --check printer, the Redis idempotency store), and what src/ requires through `createRequire`
-//   (undici's Agent files, ioredis, Fastify's schema compilers, Ajv's runtime helpers) is still
-//   read from node_modules, which the image keeps.
+//   (undici's Agent files, ioredis, Fastify's schema compilers) is still read from node_modules,
+//   which the image keeps.
 // - A package that src/ requires that way is external wherever else it is imported, so that a
 //   process never holds two copies of it (two ioredis, with their own classes).
 // - CommonJS packages inside an ES module need a `require`; the banner gives every file one.

@@ -1,8 +1,9 @@
 // Start-up cost (issue 9). The CLI is one ES module bundle, dist/didit-sidecar.js
 // (scripts/bundle.mjs); a plain start runs no TypeBox, Ajv compiler, undici index or ioredis, and
 // what it reads from node_modules is only what src/ requires there on purpose (undici's Agent
-// files, ioredis), never a second copy of a package that is in the bundle. A resolve hook logs every ESM import; at exit the
-// process adds its CommonJS module cache. The bundle's metafile says which package went where.
+// files, ioredis), never a second copy of a package that is in the bundle. A resolve hook logs
+// every ESM import; at exit the process adds its CommonJS module cache. The bundle's metafile
+// says which package went where.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -49,7 +50,7 @@ process.on('exit', () => appendFileSync(${JSON.stringify(log)}, Object.keys(cach
 }
 
 interface Metafile {
-  outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string }[] }>
+  outputs: Record<string, { inputs: Record<string, unknown> }>
 }
 
 /** The package a node_modules path belongs to (`@scope/name` or `name`), or null for our own files. */
@@ -57,7 +58,7 @@ function packageOf(path: string): string | null {
   return /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1] ?? null
 }
 
-/** The packages esbuild put into the bundle's outputs that the process loaded. */
+/** The bundle's outputs that the process loaded, the inputs esbuild put into them, and their packages. */
 async function bundled(loaded: string[]): Promise<{ outputs: string[]; inputs: string[]; packages: Set<string> }> {
   const meta = JSON.parse(await readFile(join(ROOT, 'dist/bundle-meta.json'), 'utf8')) as Metafile
   const outputs = Object.keys(meta.outputs).filter((output) => loaded.includes(join(ROOT, output)))
