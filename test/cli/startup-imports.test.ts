@@ -8,7 +8,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { ENTRY, runCli, writeConfig } from '../helpers/cli.js'
 import { startRedis } from '../helpers/redis-server.js'
 
@@ -66,6 +66,24 @@ async function bundled(loaded: string[]): Promise<{ outputs: string[]; inputs: s
   return { outputs, inputs, packages: new Set(inputs.map(packageOf).filter((p) => p !== null)) }
 }
 
+/** Starts the real CLI with `document` under the trace, stops it, and returns what it loaded. */
+async function traceStart(t: Test, document: Record<string, unknown>) {
+  const trace = await tracing()
+  const config = await writeConfig({ upstream: { url: 'http://127.0.0.1:9' }, shutdown: { delay: 0 }, ...document })
+  const cli = runCli(t, ['--config', config], trace.env)
+  await cli.ready
+  cli.child.kill('SIGTERM')
+  t.same(await cli.exited, { code: 0, signal: null }, cli.output())
+  const modules = await trace.modules()
+  return { modules, bundle: await bundled(modules) }
+}
+
+/** The packages both inside the bundle's loaded outputs and read from node_modules: two copies. */
+function loadedTwice(modules: string[], bundle: { packages: Set<string> }): string[] {
+  const fromDisk = new Set(modules.map(packageOf).filter((p) => p !== null))
+  return [...fromDisk].filter((p) => bundle.packages.has(p))
+}
+
 const TYPEBOX = /node_modules\/@sinclair\/typebox\//
 const AJV_COMPILER = /node_modules\/ajv\/dist\/(ajv|core|compile|vocabularies)\b/
 // undici's index loads fetch, WebSocket, mocks and caches; only its Agent is used.
@@ -74,14 +92,7 @@ const IOREDIS = /node_modules\/ioredis\//
 const NOT_AT_START = { TYPEBOX, AJV_COMPILER, UNDICI_INDEX, IOREDIS }
 
 t.test('a plain start runs the bundle, and no TypeBox, Ajv compiler, undici index or ioredis', async (t) => {
-  const trace = await tracing()
-  const config = await writeConfig({ upstream: { url: 'http://127.0.0.1:9' }, shutdown: { delay: 0 } })
-  const cli = runCli(t, ['--config', config], trace.env)
-  await cli.ready
-  cli.child.kill('SIGTERM')
-  t.same(await cli.exited, { code: 0, signal: null }, cli.output())
-  const modules = await trace.modules()
-  const bundle = await bundled(modules)
+  const { modules, bundle } = await traceStart(t, {})
 
   // The trace and the metafile both see what they should, so the absences below are not vacuous.
   t.ok(modules.includes(ENTRY), 'the CLI runs the bundle')
@@ -106,12 +117,7 @@ t.test('a plain start runs the bundle, and no TypeBox, Ajv compiler, undici inde
       `no ${name}`
     )
   }
-  const fromDisk = new Set(modules.map(packageOf).filter((p) => p !== null))
-  t.same(
-    [...fromDisk].filter((p) => bundle.packages.has(p)),
-    [],
-    'no package is both in the bundle and read from node_modules'
-  )
+  t.same(loadedTwice(modules, bundle), [], 'no package is both in the bundle and read from node_modules')
 })
 
 t.test('with Redis stores, one ioredis, read from node_modules', async (t) => {
@@ -122,20 +128,8 @@ t.test('with Redis stores, one ioredis, read from node_modules', async (t) => {
     return
   }
   t.teardown(() => redis.stop())
-  const trace = await tracing()
   const store = { type: 'redis', url: redis.url }
-  const config = await writeConfig({
-    upstream: { url: 'http://127.0.0.1:9' },
-    shutdown: { delay: 0 },
-    idempotency: { store },
-    rateLimit: { enabled: true, store }
-  })
-  const cli = runCli(t, ['--config', config], trace.env)
-  await cli.ready
-  cli.child.kill('SIGTERM')
-  t.same(await cli.exited, { code: 0, signal: null }, cli.output())
-  const modules = await trace.modules()
-  const bundle = await bundled(modules)
+  const { modules, bundle } = await traceStart(t, { idempotency: { store }, rateLimit: { enabled: true, store } })
   t.ok(
     bundle.outputs.some((output) => /chunks\/redis-store-/.test(output)),
     'the Redis idempotency store chunk is loaded'
@@ -145,10 +139,5 @@ t.test('with Redis stores, one ioredis, read from node_modules', async (t) => {
     'ioredis is read from node_modules'
   )
   t.notOk(bundle.packages.has('ioredis'), 'and is not in the bundle')
-  const fromDisk = new Set(modules.map(packageOf).filter((p) => p !== null))
-  t.same(
-    [...fromDisk].filter((p) => bundle.packages.has(p)),
-    [],
-    'no package is both in the bundle and read from node_modules'
-  )
+  t.same(loadedTwice(modules, bundle), [], 'no package is both in the bundle and read from node_modules')
 })
