@@ -56,9 +56,12 @@ export function validatorSource(): string {
   // imports, which the bundle (scripts/bundle.mjs) can hold, like every other module a start runs.
   const helpers = new Map<string, string>()
   const code = body.replace(/require\("(ajv\/dist\/runtime\/[a-z0-9]+)"\)/g, (_match, path: string) => {
-    const name = `ajvRuntime${helpers.size}`
-    if (!helpers.has(path)) helpers.set(path, name)
-    return helpers.get(path) as string
+    let name = helpers.get(path)
+    if (name === undefined) {
+      name = `ajvRuntime${helpers.size}`
+      helpers.set(path, name)
+    }
+    return name
   })
   if (code.includes('require('))
     throw new Error('the generated validator requires something other than Ajv runtime helpers')
