@@ -41,7 +41,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     // Appended in place: copying the log per request cost O(entries), 34 µs at 4000 entries.
     for (const { limit, log, entries } of logs) {
       entries.push(slot.at)
-      if (log === undefined) this.logOf(scope).set(limit.name, { window: limit.window, entries })
+      if (log === undefined) inner(this.logs, scope).set(limit.name, { window: limit.window, entries })
       else log.window = limit.window
     }
     return { admitted: true, waitMs, decidedBy: slot.decidedBy }
@@ -49,11 +49,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   async pause(scope: string, limits: readonly SlotLimit[], ms: number): Promise<void> {
     const until = this.now() + ms
-    let paused = this.pauses.get(scope)
-    if (paused === undefined) {
-      paused = new Map()
-      this.pauses.set(scope, paused)
-    }
+    const paused = inner(this.pauses, scope)
     for (const limit of limits) paused.set(limit.name, Math.max(until, paused.get(limit.name) ?? 0))
   }
 
@@ -67,15 +63,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return size
   }
 
-  private logOf(scope: string): Map<string, Log> {
-    let scoped = this.logs.get(scope)
-    if (scoped === undefined) {
-      scoped = new Map()
-      this.logs.set(scope, scoped)
-    }
-    return scoped
-  }
-
   private sweep(now: number) {
     this.untilSweep = SWEEP_EVERY
     for (const [scope, scoped] of this.logs) {
@@ -87,6 +74,16 @@ export class MemoryRateLimitStore implements RateLimitStore {
       if (paused.size === 0) this.pauses.delete(scope)
     }
   }
+}
+
+/** The scope's map of limit names, made on first use. */
+function inner<V>(outer: Map<string, Map<string, V>>, scope: string): Map<string, V> {
+  let scoped = outer.get(scope)
+  if (scoped === undefined) {
+    scoped = new Map()
+    outer.set(scope, scoped)
+  }
+  return scoped
 }
 
 /** A limit's pause, forgotten once it has ended. */
