@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Assembles a local Node 24 base image for machines that cannot pull from a registry (CI here):
-# the Node binary from scripts/node24.sh, this machine's npm, a POSIX shell, and the shared
-# libraries they need. Usage: scripts/node-base-image.sh [IMAGE] (default localhost/didit-node-base:24).
-# Needs root, podman and ldd. Pass the result as the Dockerfile's NODE_IMAGE and RUNTIME_IMAGE.
+# the Node binary from scripts/node24.sh, this machine's npm, a POSIX shell, jemalloc (which the
+# Dockerfile would otherwise install from Debian), and the shared libraries they need.
+# Usage: scripts/node-base-image.sh [IMAGE] (default localhost/didit-node-base:24-jemalloc).
+# Needs root, podman, ldd and Debian's libjemalloc2. Pass the result as the Dockerfile's NODE_IMAGE and RUNTIME_IMAGE.
 set -euo pipefail
-image=${1:-localhost/didit-node-base:24}
+image=${1:-localhost/didit-node-base:24-jemalloc}
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if podman image exists "$image"; then echo "$image"; exit 0; fi
 bin=$("$root/scripts/node24.sh")
@@ -19,7 +20,10 @@ ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
 cp "$(readlink -f /bin/sh)" "$rootfs/bin/sh"
 cp /usr/bin/env "$rootfs/usr/bin/env"
-for file in "$bin/node" /bin/sh /usr/bin/env; do
+jemalloc="/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2"
+mkdir -p "$rootfs$(dirname "$jemalloc")"
+cp -L "$jemalloc" "$rootfs$jemalloc"
+for file in "$bin/node" /bin/sh /usr/bin/env "$jemalloc"; do
   ldd "$file" | grep -oE '/[^ ]+' | while read -r lib; do
     mkdir -p "$rootfs$(dirname "$lib")"
     cp -L "$lib" "$rootfs$lib"

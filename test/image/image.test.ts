@@ -81,6 +81,11 @@ if (missing.length > 0 && process.env.CI !== 'true') {
     t.equal(config.User, '65532:65532', 'a numeric non-root user')
     t.same(config.Entrypoint, ['node', 'dist/didit-sidecar.js'], 'node runs directly, not npm')
     t.ok(config.Env.includes('NODE_ENV=production'), 'NODE_ENV=production')
+    t.ok(config.Env.includes('LD_PRELOAD=/usr/local/lib/libjemalloc.so.2'), 'jemalloc is preloaded')
+    t.ok(
+      config.Env.some((entry) => entry.startsWith('MALLOC_CONF=background_thread:true')),
+      'with a background thread that purges'
+    )
     const probe = `const fs = require('node:fs')
       console.log(JSON.stringify({ node: process.versions.node, tap: fs.existsSync('node_modules/tap'),
         typescript: fs.existsSync('node_modules/typescript'), fastify: fs.existsSync('node_modules/fastify') }))`
@@ -117,6 +122,12 @@ if (missing.length > 0 && process.env.CI !== 'true') {
     })
     const output = lines(child)
     await output.waitFor('"msg":"ready"', 60_000)
+
+    // A preload that cannot load is only a warning from ld.so: check what the process really maps.
+    const mapsOfPid1 = "process.stdout.write(require('node:fs').readFileSync('/proc/1/maps', 'utf8'))"
+    const maps = await run('podman', ['exec', NAME, 'node', '-e', mapsOfPid1], { maxBuffer: 1 << 24 })
+    t.match(maps.stdout, /\/usr\/local\/lib\/libjemalloc\.so\.2/, 'the sidecar runs on jemalloc')
+    t.notMatch(output.text(), /cannot be preloaded/, 'without a preload warning')
 
     const send = client(t)
     const response = await send(`http://127.0.0.1:${port}/v3/session/`, {
