@@ -1,6 +1,6 @@
 // The contenders, each started as its own process against the same upstream: how to start it,
 // where it listens and when it is ready. `direct` is the floor: the load goes to the upstream itself.
-import { accessSync, constants } from 'node:fs'
+import { accessSync, constants, readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { parseDocument } from 'yaml'
@@ -33,6 +33,35 @@ export function missing(name) {
     }
   }
   return undefined
+}
+
+const MULTIARCH = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }
+
+/**
+ * The allocator the image runs the sidecar with: the Dockerfile's LD_PRELOAD (jemalloc) and
+ * MALLOC_CONF, so that the bench measures the process that ships. The library itself is found
+ * where Debian's libjemalloc2 puts it on this machine; `missing` says why the sidecar runs on
+ * glibc's malloc instead.
+ */
+export function imageAllocator() {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+  const preload = /LD_PRELOAD=(\S+)/.exec(dockerfile)?.[1]
+  const conf = /MALLOC_CONF=(\S+)/.exec(dockerfile)?.[1]
+  if (preload === undefined || conf === undefined) return { env: {}, missing: 'the Dockerfile sets no allocator' }
+  const name = preload.slice(preload.lastIndexOf('/') + 1)
+  const dirs = [`/usr/lib/${MULTIARCH[process.arch] ?? process.arch}`, '/usr/local/lib', '/usr/lib']
+  const library = dirs.map((dir) => join(dir, name)).find((path) => readable(path))
+  if (library === undefined) return { env: {}, missing: `${name} is not installed (Debian: libjemalloc2)` }
+  return { env: { LD_PRELOAD: library, MALLOC_CONF: conf } }
+}
+
+function readable(path) {
+  try {
+    accessSync(path, constants.R_OK)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Limits far above any bench load (10^9 per 1 s window, plus the shipped margin). */
@@ -145,7 +174,8 @@ export async function startContender(name, { upstreamPort, upstreamPath = '', di
         DIDIT_SIDECAR_PORT: String(port),
         DIDIT_SIDECAR_ADMIN_HOST: '127.0.0.1',
         DIDIT_SIDECAR_ADMIN_PORT: String(admin),
-        DIDIT_API_KEY: 'bench-key'
+        DIDIT_API_KEY: 'bench-key',
+        ...imageAllocator().env
       }
       const args = [...nodeArgs, join(ROOT, 'dist/didit-sidecar.js'), '--config', await benchConfig(dir)]
       const adminBase = `http://127.0.0.1:${admin}`

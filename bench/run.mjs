@@ -7,8 +7,8 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { CONTENDERS, missing, startContender } from './contenders.mjs'
-import { cpuMs, memory, resetPeak, sampleRss, spawnServer, stop, waitReady } from './lib/procs.mjs'
+import { CONTENDERS, imageAllocator, missing, startContender } from './contenders.mjs'
+import { allocator, cpuMs, memory, resetPeak, sampleRss, spawnServer, stop, waitReady } from './lib/procs.mjs'
 import { summarizeRuns } from './lib/stats.mjs'
 import { writeReport } from './report.mjs'
 import { perContender, retryScenario, warmups } from './scenarios.mjs'
@@ -115,6 +115,9 @@ async function main() {
         log(`skipping ${name}: ${why}`)
       }
     }
+    const { missing: noJemalloc } = imageAllocator()
+    if (noJemalloc && available.includes('sidecar'))
+      log(`the sidecar runs on the C library's malloc, not the image's: ${noJemalloc}`)
     for (let r = 0; r < rounds; r++) {
       const order = available.map((_, i) => available[(i + r) % available.length])
       for (const name of order) {
@@ -129,7 +132,8 @@ async function main() {
               contender: name,
               scenario: 'startup',
               startToReadyMs: round(readyMs),
-              idleRssMiB: round(rssMiB)
+              idleRssMiB: round(rssMiB),
+              allocator: await allocator(pid)
             })
           }
           if (!args['startup-only']) for (const warmup of warmups({ smoke })) await runLoad(started.base, warmup)
@@ -226,6 +230,7 @@ async function describe() {
     loadAverageAtEnd: loadavg().map(round),
     nginx: findBinary('nginx') ? await version(findBinary('nginx'), '-v') : null,
     haproxy: findBinary('haproxy') ? await version(findBinary('haproxy'), '-v') : null,
+    sidecarAllocator: imageAllocator().env,
     packages: {
       fastify: await pkg('fastify'),
       undici: await pkg('undici'),

@@ -59,6 +59,12 @@ export async function memory(pid) {
   return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 }
 }
 
+/** Which malloc the process runs on: jemalloc when its library is mapped, else the C library's. */
+export async function allocator(pid) {
+  const maps = await readFile(`/proc/${pid}/maps`, 'utf8')
+  return /\/libjemalloc\.so/.test(maps) ? 'jemalloc' : 'libc'
+}
+
 /** CPU time (user + system) the process has used, in ms, from /proc/PID/stat (clock ticks of 10 ms). */
 export async function cpuMs(pid) {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8')

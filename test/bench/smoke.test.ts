@@ -18,6 +18,7 @@ interface Run {
   attemptsPerRequest?: number
   peakRssMiB?: number
   startToReadyMs?: number
+  allocator?: string
 }
 interface Result {
   skipped: Record<string, string>
@@ -74,6 +75,18 @@ t.test('the smoke run covers every scenario and contender and renders its report
       if (contender !== 'direct') t.ok((run.peakRssMiB ?? 0) > 0, `${contender} ${scenario} peak RSS`)
     }
   }
+  // The sidecar runs on the image's jemalloc wherever the library is installed (.ci/run installs it).
+  const { imageAllocator } = (await import(join(ROOT, 'bench/contenders.mjs'))) as {
+    imageAllocator(): { env: Record<string, string>; missing?: string }
+  }
+  const image = imageAllocator()
+  const sidecarStart = result.runs.find((r) => r.contender === 'sidecar' && r.scenario === 'startup')
+  t.equal(
+    sidecarStart?.allocator,
+    image.missing ? 'libc' : 'jemalloc',
+    `the sidecar's allocator (${image.missing ?? 'jemalloc'})`
+  )
+  if (image.missing) t.match(stderr, "the sidecar runs on the C library's malloc")
   const retry = result.runs.find((r) => r.scenario === 'retry-503')
   t.ok(retry, 'the retry scenario ran')
   // 20 % of attempts fail, so more than one attempt per request on average, and never above maxAttempts.
