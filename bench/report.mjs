@@ -114,8 +114,10 @@ function upload(summary) {
       'vs bare',
       'CPU µs/upload',
       'p99 ms',
+      'RSS before MiB',
       'peak RSS MiB',
       'RSS after MiB',
+      'after vs before',
       'errors'
     ],
     rows.map((r) => [
@@ -126,8 +128,10 @@ function upload(summary) {
       ratio(r.rps, by[BARE]?.rps),
       fmt(r.cpuUsPerRequest, 0),
       fmt(r.latencyMs.p99, 1),
+      fmt(r.rssBeforeMiB),
       fmt(r.peakRssMiB),
       fmt(r.rssAfterMiB),
+      ratio(r.rssAfterMiB, r.rssBeforeMiB),
       fmt(r.errors, 0)
     ])
   )
@@ -273,6 +277,9 @@ ${fixedRate(summary, 'post-1000rps')}
 ${fixedRate(summary, 'get-1000rps')}
 
 ## 10 MiB multipart upload to /v3/id-verification/, 20 concurrent clients
+
+RSS before is the process's just before the burst (after the scenarios above), RSS after is ${meta.smoke ? '0.1' : '1'} s after
+its last answer: their ratio is what the burst left behind.
 
 ${upload(summary)}
 

@@ -59,6 +59,8 @@ function runLoad(origin, scenario) {
 /** Runs one scenario; the proxy's peak RSS is reset before and read after (clear_refs, else sampled). */
 async function measure(started, scenario) {
   const pid = started.proc?.child.pid
+  // The upload scenario's baseline: what the process holds just before the burst (after the others).
+  const rssBefore = pid !== undefined && scenario.name === 'upload-10mib' ? (await memory(pid)).rssMiB : undefined
   const sampled = pid !== undefined && !(await resetPeak(pid)) ? sampleRss(pid) : undefined
   const cpuBefore = pid === undefined ? 0 : await cpuMs(pid)
   const result = await runLoad(started.base, scenario).finally(() => sampled?.())
@@ -68,6 +70,7 @@ async function measure(started, scenario) {
     const mem = await memory(pid)
     result.peakRssMiB = round(sampled ? Math.max(sampled(), mem.rssMiB) : mem.peakMiB)
     if (scenario.name === 'upload-10mib') {
+      result.rssBeforeMiB = round(rssBefore)
       await sleep(idleMs)
       result.rssAfterMiB = round((await memory(pid)).rssMiB)
     }

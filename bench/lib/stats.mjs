@@ -23,6 +23,7 @@ export function summarizeRuns(runs) {
     'okRps',
     'cpuUsPerRequest',
     'peakRssMiB',
+    'rssBeforeMiB',
     'rssAfterMiB',
     'startToReadyMs',
     'idleRssMiB',

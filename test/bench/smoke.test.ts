@@ -17,6 +17,8 @@ interface Run {
   statuses?: Record<string, number>
   attemptsPerRequest?: number
   peakRssMiB?: number
+  rssBeforeMiB?: number
+  rssAfterMiB?: number
   startToReadyMs?: number
   allocator?: string
 }
@@ -73,6 +75,9 @@ t.test('the smoke run covers every scenario and contender and renders its report
         `${contender} ${scenario}: 2xx only`
       )
       if (contender !== 'direct') t.ok((run.peakRssMiB ?? 0) > 0, `${contender} ${scenario} peak RSS`)
+      if (contender !== 'direct' && scenario === 'upload-10mib') {
+        t.ok((run.rssBeforeMiB ?? 0) > 0 && (run.rssAfterMiB ?? 0) > 0, `${contender} RSS before and after the uploads`)
+      }
     }
   }
   // The sidecar runs on the image's jemalloc wherever the library is installed (.ci/run installs it).
