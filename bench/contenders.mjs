@@ -10,28 +10,27 @@ const ROOT = join(import.meta.dirname, '..')
 
 export const CONTENDERS = ['direct', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy', 'sidecar']
 
+/** Whether this process may access `path` with `mode` (fs.constants.X_OK, R_OK, ...). */
+function accessible(path, mode = constants.F_OK) {
+  try {
+    accessSync(path, mode)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Finds an executable on PATH or in the sbin folders, where Debian puts nginx and haproxy. */
 export function findBinary(name) {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin']
-  for (const dir of dirs) {
-    try {
-      accessSync(join(dir, name), constants.X_OK)
-      return join(dir, name)
-    } catch {}
-  }
-  return undefined
+  return dirs.map((dir) => join(dir, name)).find((path) => accessible(path, constants.X_OK))
 }
 
 /** Why a contender cannot run here, or undefined. */
 export function missing(name) {
   if (name === 'nginx' || name === 'haproxy') return findBinary(name) ? undefined : `${name} is not installed`
-  if (name === 'sidecar') {
-    try {
-      accessSync(join(ROOT, 'dist/didit-sidecar.js'))
-    } catch {
-      return 'dist/ is missing: run npm run build'
-    }
-  }
+  if (name === 'sidecar' && !accessible(join(ROOT, 'dist/didit-sidecar.js')))
+    return 'dist/ is missing: run npm run build'
   return undefined
 }
 
@@ -50,18 +49,9 @@ export function imageAllocator() {
   if (preload === undefined || conf === undefined) return { env: {}, missing: 'the Dockerfile sets no allocator' }
   const name = preload.slice(preload.lastIndexOf('/') + 1)
   const dirs = [`/usr/lib/${MULTIARCH[process.arch] ?? process.arch}`, '/usr/local/lib', '/usr/lib']
-  const library = dirs.map((dir) => join(dir, name)).find((path) => readable(path))
+  const library = dirs.map((dir) => join(dir, name)).find((path) => accessible(path, constants.R_OK))
   if (library === undefined) return { env: {}, missing: `${name} is not installed (Debian: libjemalloc2)` }
   return { env: { LD_PRELOAD: library, MALLOC_CONF: conf } }
-}
-
-function readable(path) {
-  try {
-    accessSync(path, constants.R_OK)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** Limits far above any bench load (10^9 per 1 s window, plus the shipped margin). */
